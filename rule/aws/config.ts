@@ -1,0 +1,154 @@
+import {
+  type ConfigServiceClient,
+  type Evaluation,
+  type EvaluationResult,
+  GetComplianceDetailsByConfigRuleCommand,
+  GetResourceConfigHistoryCommand,
+  PutEvaluationsCommand,
+  type ResourceType,
+} from '@aws-sdk/client-config-service';
+import { IAM_USER_RESOURCE_TYPE } from '../evaluation.js';
+import {
+  type ConfigurationItem,
+  ConfigurationItemSchema,
+  parseOrThrow,
+} from '../schemas/config-rule-event.js';
+import type { RecordedResult } from '../sweep.js';
+
+/** PutEvaluations accepts at most this many evaluations per call. */
+export const PUT_EVALUATIONS_BATCH_SIZE = 100;
+/** GetComplianceDetailsByConfigRule returns at most this many results per page. */
+export const COMPLIANCE_DETAILS_PAGE_SIZE = 100;
+/** How often evaluations Config reports as failed are sent again before the run fails. */
+const FAILED_EVALUATION_ATTEMPTS = 3;
+/** The result token the console's test invocations send: validate, store nothing. */
+export const TEST_MODE_RESULT_TOKEN = 'TESTMODE';
+
+/**
+ * Reports evaluations in batches of 100. Throttling is retried by the SDK's retry strategy; evaluations
+ * that Config answers as FailedEvaluations are sent again, and if they still fail the run throws, naming them.
+ *
+ * @see https://docs.aws.amazon.com/config/latest/APIReference/API_PutEvaluations.html
+ */
+export async function putEvaluations(
+  config: ConfigServiceClient,
+  resultToken: string,
+  evaluations: readonly Evaluation[],
+): Promise<void> {
+  const testMode = resultToken === TEST_MODE_RESULT_TOKEN;
+  for (let start = 0; start < evaluations.length; start += PUT_EVALUATIONS_BATCH_SIZE) {
+    let pending = evaluations.slice(start, start + PUT_EVALUATIONS_BATCH_SIZE);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const answer = await config.send(
+        new PutEvaluationsCommand({
+          ResultToken: resultToken,
+          Evaluations: pending,
+          ...(testMode ? { TestMode: true } : {}),
+        }),
+      );
+      const failed = answer.FailedEvaluations ?? [];
+      if (failed.length === 0) break;
+      if (attempt >= FAILED_EVALUATION_ATTEMPTS) {
+        const ids = failed.map((f) => f.ComplianceResourceId).join(', ');
+        throw new Error(`AWS Config did not accept the evaluations of ${ids} after ${attempt} attempts`);
+      }
+      const failedIds = new Set(failed.map((f) => f.ComplianceResourceId));
+      pending = pending.filter((e) => failedIds.has(e.ComplianceResourceId));
+    }
+  }
+}
+
+/**
+ * Fetches the configuration item an oversized change notification refers to: the latest one recorded at
+ * or before the notification's capture time. Its `configuration` comes back as a JSON string.
+ *
+ * @see https://docs.aws.amazon.com/config/latest/APIReference/API_GetResourceConfigHistory.html
+ */
+export async function fetchConfigurationItem(
+  config: ConfigServiceClient,
+  resourceType: string,
+  resourceId: string,
+  capturedAt: Date,
+): Promise<ConfigurationItem> {
+  const answer = await config.send(
+    new GetResourceConfigHistoryCommand({
+      resourceType: resourceType as ResourceType,
+      resourceId,
+      laterTime: capturedAt,
+      limit: 1,
+    }),
+  );
+  const item = answer.configurationItems?.[0];
+  if (item === undefined) {
+    throw new Error(`AWS Config holds no configuration history for ${resourceType} ${resourceId}`);
+  }
+  let configuration: unknown = null;
+  if (item.configuration !== undefined && item.configuration !== null && item.configuration !== '') {
+    try {
+      configuration = JSON.parse(item.configuration);
+    } catch {
+      throw new Error(
+        `the configuration of ${resourceType} ${resourceId} from GetResourceConfigHistory is not JSON`,
+      );
+    }
+  }
+  return parseOrThrow(
+    ConfigurationItemSchema,
+    {
+      resourceType: item.resourceType,
+      resourceId: item.resourceId,
+      resourceName: item.resourceName,
+      awsAccountId: item.accountId,
+      configurationItemCaptureTime: item.configurationItemCaptureTime?.toISOString(),
+      configurationItemStatus: item.configurationItemStatus,
+      configuration,
+    },
+    `configuration item of ${resourceType} ${resourceId} from GetResourceConfigHistory`,
+  );
+}
+
+/**
+ * Reads the results this rule already holds for IAM users (all three compliance types, so that users
+ * already marked NOT_APPLICABLE are not reported again), 100 per call.
+ *
+ * @see https://docs.aws.amazon.com/config/latest/APIReference/API_GetComplianceDetailsByConfigRule.html
+ */
+export async function readRecordedResults(
+  config: ConfigServiceClient,
+  configRuleName: string,
+): Promise<Map<string, RecordedResult>> {
+  const results = new Map<string, RecordedResult>();
+  let nextToken: string | undefined;
+  do {
+    const page = await config.send(
+      new GetComplianceDetailsByConfigRuleCommand({
+        ConfigRuleName: configRuleName,
+        ComplianceTypes: ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE'],
+        Limit: COMPLIANCE_DETAILS_PAGE_SIZE,
+        ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
+      }),
+    );
+    for (const r of page.EvaluationResults ?? []) {
+      const recorded = toRecordedResult(r);
+      if (recorded !== undefined) results.set(recorded.resourceId, recorded);
+    }
+    nextToken = page.NextToken || undefined;
+  } while (nextToken !== undefined);
+  return results;
+}
+
+function toRecordedResult(r: EvaluationResult): RecordedResult | undefined {
+  const qualifier = r.EvaluationResultIdentifier?.EvaluationResultQualifier;
+  if (qualifier?.ResourceType !== IAM_USER_RESOURCE_TYPE || qualifier.ResourceId === undefined)
+    return undefined;
+  const compliance = r.ComplianceType;
+  if (
+    compliance !== 'COMPLIANT' &&
+    compliance !== 'NON_COMPLIANT' &&
+    compliance !== 'NOT_APPLICABLE' &&
+    compliance !== 'INSUFFICIENT_DATA'
+  ) {
+    return undefined;
+  }
+  return { resourceId: qualifier.ResourceId, compliance, annotation: r.Annotation };
+}

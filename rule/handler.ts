@@ -1,0 +1,26 @@
+import { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { jsonLineLogger } from './log.js';
+import { type RuleRunResult, runConfigRule } from './run-rule.js';
+
+// Created once per container and reused across invocations. Endpoints and Region come from the SDK's
+// standard configuration (AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_IAM, ...), so the same code runs
+// against AWS and against the local emulator.
+const clients = { config: new ConfigServiceClient({}), iam: new IAMClient({}) };
+const log = jsonLineLogger();
+
+/**
+ * The Lambda entry point AWS Config invokes for the rule. A malformed event or parameter makes the
+ * invocation fail (Config shows the error) and nothing is reported.
+ */
+export async function handler(event: unknown, _context?: unknown): Promise<RuleRunResult> {
+  try {
+    return await runConfigRule(event, { clientsFor: () => clients, log });
+  } catch (error) {
+    log({
+      event: 'error',
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    throw error;
+  }
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+/** Thrown when an event, a configuration item or an API answer does not have the shape AWS documents. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** Formats zod issues as "field.path: problem; …" so the operator sees which field was wrong. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Parses `value` with `schema`, throwing an InputError that starts with `what`. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InputError(`${what} is malformed: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** A string field that holds JSON, parsed in place (Config sends invokingEvent and ruleParameters so). */
+const jsonString = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+    return z.NEVER;
+  }
+});
+
+const isoTimestamp = z.iso.datetime({ offset: true });
+
+/** The statuses Config records for an item. @see https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigurationItem.html */
+export const ConfigurationItemStatusSchema = z.enum([
+  'OK',
+  'ResourceDiscovered',
+  'ResourceNotRecorded',
+  'ResourceDeleted',
+  'ResourceDeletedNotRecorded',
+]);
+
+/** Statuses of a resource that no longer exists: its evaluation is NOT_APPLICABLE. */
+export const DELETED_STATUSES: ReadonlySet<string> = new Set([
+  'ResourceDeleted',
+  'ResourceDeletedNotRecorded',
+]);
+
+/**
+ * A configuration item as a change notification carries it. `configuration` is left unparsed here: it is
+ * parsed by resource type (see iam-user-configuration.ts) once the item is known to be an IAM user that exists.
+ *
+ * @see https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_example-events.html
+ */
+export const ConfigurationItemSchema = z.object({
+  resourceType: z.string().min(1),
+  resourceId: z.string().min(1),
+  resourceName: z.string().nullish(),
+  awsAccountId: z.string().optional(),
+  configurationItemCaptureTime: isoTimestamp,
+  configurationItemStatus: ConfigurationItemStatusSchema,
+  configuration: z.unknown().nullish(),
+});
+export type ConfigurationItem = z.infer<typeof ConfigurationItemSchema>;
+
+/** A change to a recorded resource, carrying the whole item. */
+export const ConfigurationItemChangeNotificationSchema = z.object({
+  messageType: z.literal('ConfigurationItemChangeNotification'),
+  configurationItem: ConfigurationItemSchema,
+  notificationCreationTime: isoTimestamp,
+  recordVersion: z.string().optional(),
+});
+
+/**
+ * A change whose item exceeded the notification size: only a summary is sent, and the rule fetches the
+ * item with GetResourceConfigHistory.
+ *
+ * @see https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_example-events.html
+ */
+export const OversizedConfigurationItemChangeNotificationSchema = z.object({
+  messageType: z.literal('OversizedConfigurationItemChangeNotification'),
+  configurationItemSummary: z.object({
+    resourceType: z.string().min(1),
+    resourceId: z.string().min(1),
+    resourceName: z.string().nullish(),
+    configurationItemCaptureTime: isoTimestamp,
+    configurationItemStatus: ConfigurationItemStatusSchema,
+    changeType: z.string().optional(),
+  }),
+  notificationCreationTime: isoTimestamp,
+  recordVersion: z.string().optional(),
+});
+
+/** The periodic trigger: no item, the rule reads the account itself. */
+export const ScheduledNotificationSchema = z.object({
+  messageType: z.literal('ScheduledNotification'),
+  awsAccountId: z.string().optional(),
+  notificationCreationTime: isoTimestamp,
+  recordVersion: z.string().optional(),
+});
+
+export const InvokingEventSchema = z.discriminatedUnion('messageType', [
+  ConfigurationItemChangeNotificationSchema,
+  OversizedConfigurationItemChangeNotificationSchema,
+  ScheduledNotificationSchema,
+]);
+export type InvokingEvent = z.infer<typeof InvokingEventSchema>;
+
+/**
+ * The event AWS Config sends a custom Lambda rule. `invokingEvent` is a JSON string, parsed here;
+ * `ruleParameters` stays a string and is parsed by parseRuleParameters, which gives parameter-level errors.
+ *
+ * @example see ../shared/fixtures/config-events/create-iam-user.json
+ * @see https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_example-events.html
+ */
+export const ConfigRuleEventSchema = z.object({
+  version: z.string().optional(),
+  invokingEvent: jsonString.pipe(InvokingEventSchema),
+  ruleParameters: z.string().optional(),
+  resultToken: z.string().min(1),
+  eventLeftScope: z.boolean().optional().default(false),
+  executionRoleArn: z.string().optional(),
+  configRuleArn: z.string().min(1),
+  configRuleName: z.string().min(1).max(128),
+  configRuleId: z.string().optional(),
+  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID'),
+  evaluationMode: z.enum(['DETECTIVE', 'PROACTIVE']).optional(),
+});
+export type ConfigRuleEvent = z.infer<typeof ConfigRuleEventSchema>;
