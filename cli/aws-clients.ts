@@ -1,0 +1,95 @@
+import { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { GlobalOptions } from './command.js';
+
+/** The clients commands use, each created on first use so that a command pays only for what it calls. */
+export interface AwsClients {
+  iam(): IAMClient;
+  config(): ConfigServiceClient;
+  sts(): STSClient;
+  /** Closes the clients' connections. */
+  destroy(): void;
+}
+
+/** The failed AWS call, attached to errors so that "access denied" can name the IAM action. */
+export interface FailedCall {
+  /** The IAM action name as a policy writes it, e.g. "iam:GetAccountAuthorizationDetails". */
+  readonly action: string;
+}
+
+const SERVICE_PREFIX: Record<string, string> = {
+  IAMClient: 'iam',
+  ConfigServiceClient: 'config',
+  STSClient: 'sts',
+};
+
+/** The symbol under which errors from these clients carry their FailedCall. */
+export const FAILED_CALL = Symbol('failedCall');
+
+/**
+ * Builds clients from the global flags. Anything a flag leaves open (credentials, Region, endpoint) comes from
+ * the SDK's standard chain: AWS_PROFILE, AWS_REGION, ~/.aws/config, AWS_ENDPOINT_URL and so on.
+ *
+ * @see https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html
+ */
+export function awsClientsFrom(globals: GlobalOptions): AwsClients {
+  const config = {
+    ...(globals.profile !== undefined ? { profile: globals.profile } : {}),
+    ...(globals.region !== undefined ? { region: globals.region } : {}),
+    ...(globals.endpoint !== undefined ? { endpoint: globals.endpoint } : {}),
+  };
+  const made: { iam?: IAMClient; config?: ConfigServiceClient; sts?: STSClient } = {};
+  return {
+    iam: () => {
+      made.iam ??= tagFailedCalls(new IAMClient(config));
+      return made.iam;
+    },
+    config: () => {
+      made.config ??= tagFailedCalls(new ConfigServiceClient(config));
+      return made.config;
+    },
+    sts: () => {
+      made.sts ??= tagFailedCalls(new STSClient(config));
+      return made.sts;
+    },
+    destroy: () => {
+      made.iam?.destroy();
+      made.config?.destroy();
+      made.sts?.destroy();
+    },
+  };
+}
+
+/** The part of a client's middleware stack used here (the SDK's own types differ per client). */
+interface MiddlewareHost {
+  readonly middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { clientName?: string; commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ): void;
+  };
+}
+
+/** Marks every error a client throws with the IAM action of the call that failed. */
+function tagFailedCalls<C>(client: C): C {
+  (client as unknown as MiddlewareHost).middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const prefix = SERVICE_PREFIX[context.clientName ?? ''];
+        const command = context.commandName?.replace(/Command$/, '');
+        if (prefix !== undefined && command !== undefined && typeof error === 'object' && error !== null) {
+          Object.defineProperty(error, FAILED_CALL, { value: { action: `${prefix}:${command}` } });
+        }
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'tagFailedCalls' },
+  );
+  return client;
+}
