@@ -1,5 +1,7 @@
 import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { accountClientsResolver } from './aws/account-clients.js';
 import { jsonLineLogger } from './log.js';
 import { type RuleRunResult, runConfigRule } from './run-rule.js';
 
@@ -8,14 +10,30 @@ import { type RuleRunResult, runConfigRule } from './run-rule.js';
 // against AWS and against the local emulator.
 const clients = { config: new ConfigServiceClient({}), iam: new IAMClient({}) };
 const log = jsonLineLogger();
+// Organization deployment: MEMBER_ROLE_NAME names the role the function assumes in each member account.
+const clientsForAccount = accountClientsResolver({
+  own: clients,
+  memberRoleName: process.env.MEMBER_ROLE_NAME || undefined,
+  sts: new STSClient({}),
+  createClients: (credentials) => ({
+    config: new ConfigServiceClient({ credentials }),
+    iam: new IAMClient({ credentials }),
+  }),
+});
 
 /**
  * The Lambda entry point AWS Config invokes for the rule. A malformed event or parameter makes the
  * invocation fail (Config shows the error) and nothing is reported.
  */
-export async function handler(event: unknown, _context?: unknown): Promise<RuleRunResult> {
+export async function handler(
+  event: unknown,
+  context?: { readonly invokedFunctionArn?: string },
+): Promise<RuleRunResult> {
   try {
-    return await runConfigRule(event, { clientsFor: () => clients, log });
+    return await runConfigRule(event, {
+      clientsFor: (e) => clientsForAccount(e.accountId, context?.invokedFunctionArn),
+      log,
+    });
   } catch (error) {
     log({
       event: 'error',
