@@ -9,14 +9,17 @@ import type { AddressInfo } from 'node:net';
  * documented limits (100 evaluations per PutEvaluations, 256-character annotations, Limit <= 100), so that
  * code which would fail against AWS fails here too.
  *
+ * Results are kept per rule. A real result token identifies the rule invocation; here the token IS the rule's
+ * name: send events whose `resultToken` equals `configRuleName` and the sweep reads back what it reported.
+ *
  * @see https://docs.aws.amazon.com/config/latest/APIReference/API_PutEvaluations.html
  */
 export interface ConfigStandIn {
   readonly endpoint: string;
   /** Calls received, by action name. */
   readonly calls: Record<string, number>;
-  /** The latest stored result per resource ID (what Config's dashboards would show). */
-  results(): StoredResult[];
+  /** The latest stored result per resource ID for one rule (what Config's dashboards would show). */
+  results(ruleName: string): StoredResult[];
   /** Every evaluation accepted by PutEvaluations, in order (stored ones only, not test mode). */
   readonly reported: StoredResult[];
   /** Registers a configuration item that GetResourceConfigHistory will return. */
@@ -59,7 +62,12 @@ const VALID_EVALUATION_TYPES = new Set(['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLI
 
 /** Starts the stand-in on a free loopback port. */
 export async function startConfigStandIn(): Promise<ConfigStandIn> {
-  const latest = new Map<string, StoredResult>();
+  const rules = new Map<string, Map<string, StoredResult>>();
+  const latestOf = (rule: string) => {
+    let latest = rules.get(rule);
+    if (latest === undefined) rules.set(rule, (latest = new Map()));
+    return latest;
+  };
   const reported: StoredResult[] = [];
   const history: HistoryItem[] = [];
   const failures = new Map<string, number>();
@@ -108,6 +116,7 @@ export async function startConfigStandIn(): Promise<ConfigStandIn> {
         });
       }
       if (body.TestMode !== true) {
+        const latest = latestOf(body.ResultToken);
         for (const r of accepted) {
           reported.push(r);
           const previous = latest.get(r.resourceId);
@@ -124,7 +133,9 @@ export async function startConfigStandIn(): Promise<ConfigStandIn> {
       const limit = body.Limit === undefined || body.Limit === 0 ? 10 : Number(body.Limit);
       if (limit > 100) throw new ApiError('ValidationException', 'Limit: at most 100.');
       const types = (body.ComplianceTypes as string[] | undefined) ?? [];
-      const all = [...latest.values()].filter((r) => types.length === 0 || types.includes(r.complianceType));
+      const all = [...latestOf(body.ConfigRuleName).values()].filter(
+        (r) => types.length === 0 || types.includes(r.complianceType),
+      );
       const start = body.NextToken === undefined ? 0 : Number(body.NextToken);
       const page = all.slice(start, start + limit);
       return {
@@ -213,7 +224,7 @@ export async function startConfigStandIn(): Promise<ConfigStandIn> {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
     reported,
-    results: () => [...latest.values()],
+    results: (ruleName) => [...latestOf(ruleName).values()],
     addConfigurationItem: (item) => history.push(item),
     failEvaluationsOf: (resourceId, times) => failures.set(resourceId, times),
     resetCalls: () => {

@@ -1,0 +1,262 @@
+import {
+  AttachUserPolicyCommand,
+  CreateUserCommand,
+  DeleteUserCommand,
+  DetachUserPolicyCommand,
+  GetAccountAuthorizationDetailsCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+  TagUserCommand,
+} from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type ConfigStandIn, startConfigStandIn } from '../local/config-stand-in.js';
+import { clientsFor, type Emulator, startEmulator } from '../local/emulator.js';
+import { readAccountUsers } from '../rule/aws/iam.js';
+import { silentLogger } from '../rule/log.js';
+import { type RuleClients, runConfigRule } from '../rule/run-rule.js';
+import { scheduledEvent } from './support/events.js';
+
+let emulator: Emulator;
+let standIn: ConfigStandIn;
+let clients: RuleClients;
+/** IAM calls the rule makes, counted by a middleware on its own client (not by reasoning). */
+let iamCalls: string[] = [];
+
+const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const inlineDocument = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+});
+
+beforeAll(async () => {
+  [emulator, standIn] = await Promise.all([startEmulator(), startConfigStandIn()]);
+  const ruleIam = clientsFor(emulator.endpoint).iam;
+  ruleIam.middlewareStack.add(
+    (next, context) => async (args) => {
+      iamCalls.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countIamCalls' },
+  );
+  clients = { iam: ruleIam, config: clientsFor(standIn.endpoint).config };
+});
+afterAll(async () => {
+  await Promise.all([emulator?.stop(), standIn?.stop()]);
+});
+beforeEach(() => {
+  iamCalls = [];
+  standIn.resetCalls();
+});
+
+const admin = () => clientsFor(emulator.endpoint).iam;
+let ruleName = 'sweep-rule';
+/** The stand-in keys results by result token, so the token carries the rule's name. */
+const sweep = (params: Record<string, string> = {}) =>
+  runConfigRule(scheduledEvent(params, { configRuleName: ruleName, resultToken: ruleName }), {
+    clientsFor: () => clients,
+    log: silentLogger,
+  });
+
+async function createUsers(
+  prefix: string,
+  count: number,
+  setup?: (name: string, i: number) => Promise<unknown>,
+) {
+  const ids: Record<string, string> = {};
+  for (let i = 0; i < count; i++) {
+    const name = `${prefix}${String(i).padStart(4, '0')}`;
+    const created = await admin().send(new CreateUserCommand({ UserName: name }));
+    ids[name] = created.User?.UserId ?? '';
+    await setup?.(name, i);
+  }
+  return ids;
+}
+
+describe('the scheduled sweep against the emulated account', () => {
+  let ids: Record<string, string>;
+
+  beforeAll(async () => {
+    await emulator.reset();
+    ids = await createUsers('user', 250, async (name, i) => {
+      if (i % 5 === 0)
+        await admin().send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: S3_READ }));
+      if (i % 7 === 0)
+        await admin().send(
+          new PutUserPolicyCommand({ UserName: name, PolicyName: 'inline', PolicyDocument: inlineDocument }),
+        );
+    });
+  });
+
+  it('the first sweep judges every user with one IAM read and reports in batches of at most 100', async () => {
+    const result = await sweep();
+    expect(result.usersEvaluated).toBe(250);
+    expect(result.evaluations).toHaveLength(250);
+    expect(iamCalls).toEqual(['GetAccountAuthorizationDetailsCommand']);
+    expect(standIn.calls.PutEvaluations).toBe(3);
+    expect(standIn.calls.GetComplianceDetailsByConfigRule).toBe(1);
+
+    const byId = new Map(standIn.results(ruleName).map((r) => [r.resourceId, r]));
+    expect(byId.size).toBe(250);
+    const nonCompliant = Object.entries(ids).filter((_, i) => i % 5 === 0 || i % 7 === 0);
+    expect(standIn.results(ruleName).filter((r) => r.complianceType === 'NON_COMPLIANT')).toHaveLength(
+      nonCompliant.length,
+    );
+    expect(byId.get(ids.user0000 ?? '')).toMatchObject({
+      complianceType: 'NON_COMPLIANT',
+      annotation:
+        '2 policies attached directly: inline (inline), AmazonS3ReadOnlyAccess (managed). Grant them through groups.',
+    });
+    expect(byId.get(ids.user0001 ?? '')?.complianceType).toBe('COMPLIANT');
+  });
+
+  it('a second sweep of an unchanged account reports nothing (Config charges per recorded evaluation)', async () => {
+    const result = await sweep();
+    expect(result).toMatchObject({ usersEvaluated: 250, unchanged: 250, evaluations: [] });
+    expect(standIn.calls.PutEvaluations).toBeUndefined();
+    expect(standIn.calls.GetComplianceDetailsByConfigRule).toBe(3);
+  });
+
+  it('reports only the users whose verdict or annotation changed', async () => {
+    await admin().send(new AttachUserPolicyCommand({ UserName: 'user0001', PolicyArn: S3_READ }));
+    await admin().send(new DetachUserPolicyCommand({ UserName: 'user0005', PolicyArn: S3_READ }));
+    await admin().send(
+      new PutUserPolicyCommand({
+        UserName: 'user0010',
+        PolicyName: 'second',
+        PolicyDocument: inlineDocument,
+      }),
+    );
+    const result = await sweep();
+    expect(result.evaluations.map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
+      [ids.user0001, 'NON_COMPLIANT'],
+      [ids.user0005, 'COMPLIANT'],
+      [ids.user0010, 'NON_COMPLIANT'],
+    ]);
+  });
+
+  it('a deleted user is reported NOT_APPLICABLE once, so it does not linger on dashboards', async () => {
+    await admin().send(new DetachUserPolicyCommand({ UserName: 'user0001', PolicyArn: S3_READ }));
+    await admin().send(new DeleteUserCommand({ UserName: 'user0001' }));
+    const first = await sweep();
+    expect(first.evaluations).toEqual([
+      expect.objectContaining({ ComplianceResourceId: ids.user0001, ComplianceType: 'NOT_APPLICABLE' }),
+    ]);
+    expect(first.evaluations[0]?.Annotation).toBe('The IAM user no longer exists.');
+    const second = await sweep();
+    expect(second.evaluations).toEqual([]);
+  });
+
+  it('an exemption is reported as a visible change, stamped with the notification time', async () => {
+    await admin().send(
+      new TagUserCommand({ UserName: 'user0002', Tags: [{ Key: 'exempt', Value: 'on-call' }] }),
+    );
+    await admin().send(new AttachUserPolicyCommand({ UserName: 'user0002', PolicyArn: S3_READ }));
+    const result = await sweep({ exemptionTagKey: 'exempt' });
+    expect(result.evaluations).toEqual([
+      expect.objectContaining({
+        ComplianceResourceId: ids.user0002,
+        ComplianceType: 'COMPLIANT',
+        Annotation: 'Exempt by tag exempt: on-call. Direct policies: AmazonS3ReadOnlyAccess (managed)',
+        OrderingTimestamp: new Date('2016-07-13T21:50:00.373Z'),
+      }),
+    ]);
+  });
+});
+
+describe('PutEvaluations failures', () => {
+  beforeAll(async () => {
+    ruleName = 'retry-rule';
+    await emulator.reset();
+    await createUsers('retry', 3);
+  });
+
+  it('evaluations Config reports as failed are sent again', async () => {
+    const users = await readAccountUsers(clients.iam);
+    const victim = users[0]?.userId ?? '';
+    standIn.failEvaluationsOf(victim, 1);
+    await sweep();
+    expect(standIn.calls.PutEvaluations).toBe(2);
+    expect(standIn.results(ruleName).map((r) => r.resourceId)).toContain(victim);
+  });
+
+  it('evaluations that keep failing make the run fail, naming the resource', async () => {
+    await admin().send(new CreateUserCommand({ UserName: 'retry-new' }));
+    const users = await readAccountUsers(clients.iam);
+    const victim = users.find((u) => u.userName === 'retry-new')?.userId ?? '';
+    standIn.failEvaluationsOf(victim, 10);
+    await expect(sweep()).rejects.toThrow(
+      `AWS Config did not accept the evaluations of ${victim} after 3 attempts`,
+    );
+  });
+});
+
+describe('reading the account', () => {
+  it('follows GetAccountAuthorizationDetails pages until IsTruncated is false, even short ones', async () => {
+    // moto ignores MaxItems and returns one page, so pagination is tested on the client.
+    const iam = new IAMClient({ region: 'us-east-1' });
+    const iamMock = mockClient(iam);
+    const detail = (n: number) => ({
+      UserName: `u${n}`,
+      UserId: `AIDA${n}`,
+      Path: '/',
+      GroupList: [],
+      AttachedManagedPolicies: [],
+      UserPolicyList: [],
+    });
+    iamMock
+      .on(GetAccountAuthorizationDetailsCommand, { Marker: undefined })
+      .resolves({ UserDetailList: [detail(1), detail(2)], IsTruncated: true, Marker: 'm1' })
+      .on(GetAccountAuthorizationDetailsCommand, { Marker: 'm1' })
+      .resolves({ UserDetailList: [], IsTruncated: true, Marker: 'm2' })
+      .on(GetAccountAuthorizationDetailsCommand, { Marker: 'm2' })
+      .resolves({ UserDetailList: [detail(3)], IsTruncated: false });
+    const users = await readAccountUsers(iam);
+    expect(users.map((u) => u.userName)).toEqual(['u1', 'u2', 'u3']);
+    const inputs = iamMock.commandCalls(GetAccountAuthorizationDetailsCommand).map((c) => c.args[0].input);
+    expect(inputs).toEqual([
+      { Filter: ['User'], MaxItems: 1000 },
+      { Filter: ['User'], MaxItems: 1000, Marker: 'm1' },
+      { Filter: ['User'], MaxItems: 1000, Marker: 'm2' },
+    ]);
+  });
+
+  it('a truncated page without a marker is an error rather than a partial sweep', async () => {
+    const iam = new IAMClient({ region: 'us-east-1' });
+    mockClient(iam)
+      .on(GetAccountAuthorizationDetailsCommand)
+      .resolves({ UserDetailList: [], IsTruncated: true });
+    await expect(readAccountUsers(iam)).rejects.toThrow('IsTruncated but returned no Marker');
+  });
+});
+
+describe('the Lambda handler module', () => {
+  it('takes its endpoints from the SDK standard environment variables, with none in code', async () => {
+    await emulator.reset();
+    await createUsers('env', 2, (name) =>
+      admin().send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: S3_READ })),
+    );
+    vi.stubEnv('AWS_ENDPOINT_URL', emulator.endpoint);
+    vi.stubEnv('AWS_ENDPOINT_URL_CONFIG_SERVICE', standIn.endpoint);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      vi.resetModules();
+      const { handler } = await import('../rule/handler.js');
+      const result = await handler(
+        scheduledEvent({}, { configRuleName: 'env-rule', resultToken: 'env-rule' }),
+      );
+      expect(result.evaluations.map((e) => e.ComplianceType)).toEqual(['NON_COMPLIANT', 'NON_COMPLIANT']);
+      expect(standIn.results('env-rule')).toHaveLength(2);
+      const logged = write.mock.calls.map((c) => JSON.parse(String(c[0])));
+      expect(logged.filter((l) => l.event === 'evaluation' && l.compliance === 'NON_COMPLIANT')).toHaveLength(
+        2,
+      );
+    } finally {
+      write.mockRestore();
+      vi.unstubAllEnvs();
+    }
+  });
+});
