@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The rule's parameters: the single source of truth for their names, defaults and meaning.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Thrown when an event, a configuration item or an API answer does not have the shape AWS documents. */
 export class InputError extends Error {
