@@ -72,6 +72,16 @@ describe('change notifications', () => {
     });
   });
 
+  it("the real configuration in the deleted user's diff (an inline policy) is NON_COMPLIANT when judged live", async () => {
+    const deleted = JSON.parse(fixtureEvent('delete-iam-user').invokingEvent as string);
+    const before = deleted.configurationItemDiff.changedProperties.Configuration.previousValue;
+    await runConfigRule(changeEvent(before, { configurationItemStatus: 'OK', configuration: before }), deps);
+    expect(reported().evaluation).toMatchObject({
+      ComplianceType: 'NON_COMPLIANT',
+      Annotation: '1 policy attached directly: MyInlinePolicy (inline). Grant them through groups.',
+    });
+  });
+
   it('the real "user deleted" event is NOT_APPLICABLE', async () => {
     await runConfigRule(fixtureEvent('delete-iam-user'), deps);
     expect(reported().evaluation).toMatchObject({
