@@ -8,6 +8,12 @@ export interface ErrorReport {
   readonly exitCode: number;
 }
 
+/** What the command was run with, for messages that name it. */
+export interface ErrorContext {
+  /** The profile in use: --profile, else AWS_PROFILE. */
+  readonly profile?: string;
+}
+
 /** A user named on the command line does not exist in the account: one line, exit code 2. */
 export class UnknownUserError extends Error {
   override name = 'UnknownUserError';
@@ -32,7 +38,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'EAI_A
  * @see https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
  */
-export function describeError(error: unknown): ErrorReport {
+export function describeError(error: unknown, context: ErrorContext = {}): ErrorReport {
   const fail = (message: string): ErrorReport => ({ message, exitCode: EXIT_CODE.error });
   if (!(error instanceof Error)) return fail(`error: ${String(error)}`);
   const name = error.name;
@@ -46,6 +52,17 @@ export function describeError(error: unknown): ErrorReport {
     return fail(`error: ${message}`);
   }
   if (CREDENTIAL_ERRORS.has(name) || /could not load credentials/i.test(message)) {
+    const ssoProfile = /profile=([^\s]+?)\.?\s[\s\S]*aws sso login/i.exec(message)?.[1];
+    if (ssoProfile !== undefined) {
+      return fail(
+        `error: the SSO session of profile ${ssoProfile} has expired or was never started: run \`aws sso login --profile ${ssoProfile}\``,
+      );
+    }
+    if (context.profile !== undefined) {
+      return fail(
+        `error: no AWS credentials for profile ${context.profile}: check that it is defined in ~/.aws/config or ~/.aws/credentials`,
+      );
+    }
     return fail(
       'error: no AWS credentials found: pass --profile NAME or set AWS_PROFILE (run `aws sso login` first for SSO profiles), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
     );

@@ -3,12 +3,13 @@ import { awsClientsFrom } from './aws-clients.js';
 import type { BindAction, CliCommand, CliIo, CommandContext, GlobalOptions } from './command.js';
 import { EXIT_CODE } from './command.js';
 import { describeError } from './errors.js';
+import { scanCommand } from './scan.js';
 
 /**
  * Every subcommand, one file each. To add one, write cli/<name>.ts exporting a CliCommand (see cli/command.ts)
  * and add it here.
  */
-export const COMMANDS: readonly CliCommand[] = [];
+export const COMMANDS: readonly CliCommand[] = [scanCommand];
 
 /** The program's name, as package.json's "bin" installs it. */
 export const PROGRAM_NAME = 'iam-user-policies';
@@ -20,6 +21,7 @@ export const PROGRAM_NAME = 'iam-user-policies';
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT_CODE.ok;
   let debug = argv.includes('--debug');
+  let profile = process.env.AWS_PROFILE || undefined;
   const contexts: CommandContext[] = [];
 
   const bind: BindAction =
@@ -28,6 +30,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       const command = commanderArgs[commanderArgs.length - 1] as Command;
       const globals = globalOptions(command.optsWithGlobals());
       debug = globals.debug;
+      profile = globals.profile ?? profile;
       const context: CommandContext = { io, globals, aws: awsClientsFrom(globals) };
       contexts.push(context);
       exitCode = await action(command.opts() as never, command.args, context);
@@ -42,7 +45,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       // Commander has already printed the help or the usage error.
       return error.exitCode === 0 ? EXIT_CODE.ok : EXIT_CODE.error;
     }
-    const report = describeError(error);
+    const report = describeError(error, profile !== undefined ? { profile } : {});
     io.err(`${report.message}\n`);
     if (debug && error instanceof Error && error.stack !== undefined) io.err(`${error.stack}\n`);
     return report.exitCode;
