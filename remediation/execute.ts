@@ -1,0 +1,268 @@
+import {
+  AddUserToGroupCommand,
+  AttachGroupPolicyCommand,
+  AttachUserPolicyCommand,
+  CreateGroupCommand,
+  CreatePolicyCommand,
+  DeleteGroupCommand,
+  DeletePolicyCommand,
+  DeleteUserPolicyCommand,
+  DetachGroupPolicyCommand,
+  DetachUserPolicyCommand,
+  type IAMClient,
+  PutUserPolicyCommand,
+  RemoveUserFromGroupCommand,
+} from '@aws-sdk/client-iam';
+import type { Logger } from '../rule/log.js';
+import { type GrantKey, groupGrantKeys, inlineGrantKey, managedGrantKeyResolver } from './grants.js';
+import { readAccountSnapshot } from './read-state.js';
+import type { AccountState } from './state.js';
+import { describeStep, isMutatingStep, type MigrationStep } from './steps.js';
+
+/** Hooks and timing for the executor; tests use them to check invariants after every change. */
+export interface ExecutionOptions {
+  readonly log: Logger;
+  /** Called after each change made or undone, before the next one. */
+  readonly afterChange?: (change: { step: MigrationStep; phase: 'apply' | 'rollback' }) => Promise<void>;
+  /** Waits between read-back attempts. Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Read-back attempts before a verification fails (IAM is eventually consistent). Default 6. */
+  readonly readBackAttempts?: number;
+}
+
+/** What a plan must hold to be executed. */
+export interface ExecutablePlan {
+  readonly steps: readonly MigrationStep[];
+  readonly grantsBefore: readonly GrantKey[];
+  readonly directGrants: readonly GrantKey[];
+}
+
+/**
+ * A step failed. Everything this run changed has been undone in reverse order (the user's own policies are
+ * restored before it leaves any group), unless `rollbackFailures` lists what could not be undone.
+ */
+export class MigrationFailedError extends Error {
+  override name = 'MigrationFailedError';
+  constructor(
+    readonly userName: string,
+    readonly failedStep: MigrationStep,
+    override readonly cause: unknown,
+    /** Changes made and then undone. */
+    readonly undone: readonly MigrationStep[],
+    /** Changes that could not be undone, each with its error: these need a person. */
+    readonly rollbackFailures: readonly { step: MigrationStep; error: string }[],
+  ) {
+    const outcome =
+      rollbackFailures.length === 0
+        ? `rolled back ${undone.length} change(s); the account is as it was before the run. Fix the cause and run again.`
+        : `rollback FAILED for ${rollbackFailures.length} change(s), undo them by hand: ${rollbackFailures
+            .map((f) => `${describeStep(f.step)} (${f.error})`)
+            .join('; ')}`;
+    super(
+      `migration of ${userName} failed at "${describeStep(failedStep)}": ${errorText(cause)}; ${outcome}`,
+    );
+  }
+}
+
+/**
+ * Runs planned steps in order, reading back before anything is removed from the user. If a step fails, the
+ * changes already made are undone in reverse order, so the user never lacks a grant it had (its policies
+ * come back before it leaves the groups) and nothing created by the run remains. Returns the steps done.
+ */
+export async function executePlan(
+  iam: IAMClient,
+  plan: ExecutablePlan,
+  state: AccountState,
+  options: ExecutionOptions,
+): Promise<MigrationStep[]> {
+  const done: MigrationStep[] = [];
+  for (const step of plan.steps) {
+    try {
+      await apply(iam, step, plan, state, options);
+    } catch (error) {
+      options.log({
+        event: 'step-failed',
+        action: step.action,
+        step: describeStep(step),
+        error: errorText(error),
+      });
+      const { undone, failures } = await rollback(iam, done, state, options);
+      throw new MigrationFailedError(state.user.userName, step, error, undone, failures);
+    }
+    done.push(step);
+    options.log({ event: 'step-done', action: step.action, step: describeStep(step) });
+    if (isMutatingStep(step)) await options.afterChange?.({ step, phase: 'apply' });
+  }
+  return done;
+}
+
+async function apply(
+  iam: IAMClient,
+  step: MigrationStep,
+  plan: ExecutablePlan,
+  state: AccountState,
+  options: ExecutionOptions,
+): Promise<void> {
+  switch (step.action) {
+    case 'create-policy': {
+      const inline = state.user.inlinePolicies.find((p) => p.policyName === step.fromInlinePolicy);
+      if (inline === undefined)
+        throw new Error(`inline policy ${step.fromInlinePolicy} is not in the state read`);
+      await iam.send(
+        new CreatePolicyCommand({
+          PolicyName: step.policyName,
+          Path: step.path,
+          PolicyDocument: inline.document,
+          Description:
+            'Made by the IAM.2 policy migration from an inline user policy; named after a hash of its document.',
+        }),
+      );
+      return;
+    }
+    case 'create-group':
+      await iam.send(new CreateGroupCommand({ GroupName: step.groupName, Path: step.path }));
+      return;
+    case 'attach-group-policy':
+      await iam.send(new AttachGroupPolicyCommand({ GroupName: step.groupName, PolicyArn: step.policyArn }));
+      return;
+    case 'add-user-to-group':
+      await iam.send(new AddUserToGroupCommand({ GroupName: step.groupName, UserName: step.userName }));
+      return;
+    case 'detach-user-policy':
+      await iam.send(new DetachUserPolicyCommand({ UserName: step.userName, PolicyArn: step.policyArn }));
+      return;
+    case 'delete-user-policy':
+      await iam.send(new DeleteUserPolicyCommand({ UserName: step.userName, PolicyName: step.policyName }));
+      return;
+    case 'verify-groups-grant-all':
+      await readBack(iam, state.user.userId, options, (view) => {
+        const missing = plan.directGrants.filter((k) => !view.viaGroups.has(k));
+        return missing.length === 0
+          ? undefined
+          : `its groups do not yet give ${missing.length} of its direct grant(s); nothing was removed from the user`;
+      });
+      return;
+    case 'verify-grants-unchanged':
+      await readBack(iam, state.user.userId, options, (view) => {
+        if (view.direct.size > 0) return `the user still has ${view.direct.size} direct policy(ies)`;
+        const lost = plan.grantsBefore.filter((k) => !view.viaGroups.has(k));
+        const gained = [...view.viaGroups].filter((k) => !plan.grantsBefore.includes(k));
+        if (lost.length > 0 || gained.length > 0) {
+          return `the user's grants changed: ${lost.length} lost, ${gained.length} gained`;
+        }
+        return undefined;
+      });
+      return;
+  }
+}
+
+/** Undoes `done` in reverse order; keeps going after a failure so that as much as possible is restored. */
+async function rollback(
+  iam: IAMClient,
+  done: readonly MigrationStep[],
+  state: AccountState,
+  options: ExecutionOptions,
+): Promise<{ undone: MigrationStep[]; failures: { step: MigrationStep; error: string }[] }> {
+  const undone: MigrationStep[] = [];
+  const failures: { step: MigrationStep; error: string }[] = [];
+  for (const step of [...done].reverse()) {
+    if (!isMutatingStep(step)) continue;
+    try {
+      await undo(iam, step, state);
+      undone.push(step);
+      options.log({ event: 'step-undone', action: step.action, step: describeStep(step) });
+      await options.afterChange?.({ step, phase: 'rollback' });
+    } catch (error) {
+      failures.push({ step, error: errorText(error) });
+      options.log({
+        event: 'undo-failed',
+        action: step.action,
+        step: describeStep(step),
+        error: errorText(error),
+      });
+    }
+  }
+  return { undone, failures };
+}
+
+async function undo(iam: IAMClient, step: MigrationStep, state: AccountState): Promise<void> {
+  switch (step.action) {
+    case 'create-policy':
+      await iam.send(new DeletePolicyCommand({ PolicyArn: step.policyArn }));
+      return;
+    case 'create-group':
+      await iam.send(new DeleteGroupCommand({ GroupName: step.groupName }));
+      return;
+    case 'attach-group-policy':
+      await iam.send(new DetachGroupPolicyCommand({ GroupName: step.groupName, PolicyArn: step.policyArn }));
+      return;
+    case 'add-user-to-group':
+      await iam.send(new RemoveUserFromGroupCommand({ GroupName: step.groupName, UserName: step.userName }));
+      return;
+    case 'detach-user-policy':
+      await iam.send(new AttachUserPolicyCommand({ UserName: step.userName, PolicyArn: step.policyArn }));
+      return;
+    case 'delete-user-policy': {
+      const inline = state.user.inlinePolicies.find((p) => p.policyName === step.policyName);
+      if (inline === undefined) throw new Error(`inline policy ${step.policyName} is not in the state read`);
+      await iam.send(
+        new PutUserPolicyCommand({
+          UserName: step.userName,
+          PolicyName: step.policyName,
+          PolicyDocument: inline.document,
+        }),
+      );
+      return;
+    }
+    case 'verify-groups-grant-all':
+    case 'verify-grants-unchanged':
+      return;
+  }
+}
+
+/** What the user has right now, as read back from IAM. */
+interface UserView {
+  readonly direct: ReadonlySet<GrantKey>;
+  readonly viaGroups: ReadonlySet<GrantKey>;
+}
+
+/**
+ * Re-reads the account until `problem` finds none, waiting longer each time: IAM is eventually
+ * consistent, so a change just made may not be visible yet.
+ *
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+ */
+async function readBack(
+  iam: IAMClient,
+  userId: string,
+  options: ExecutionOptions,
+  problem: (view: UserView) => string | undefined,
+): Promise<void> {
+  const attempts = options.readBackAttempts ?? 6;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
+  let last = 'not read';
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const snapshot = await readAccountSnapshot(iam);
+    const user = snapshot.users.find((u) => u.userId === userId);
+    if (user === undefined) throw new Error('the user no longer exists');
+    const keyOf = managedGrantKeyResolver(snapshot.customerPolicies);
+    const viaGroups = new Set<GrantKey>();
+    for (const name of user.groupNames) {
+      const group = snapshot.groups.find((g) => g.groupName.toLowerCase() === name.toLowerCase());
+      if (group !== undefined) for (const k of groupGrantKeys(group, keyOf)) viaGroups.add(k);
+    }
+    const direct = new Set<GrantKey>([
+      ...user.managedPolicies.map((p) => keyOf(p.policyArn)),
+      ...user.inlinePolicies.map((p) => inlineGrantKey(p.document)),
+    ]);
+    const found = problem({ direct, viaGroups });
+    if (found === undefined) return;
+    last = found;
+    if (attempt < attempts) await sleep(Math.min(500 * 2 ** (attempt - 1), 8000));
+  }
+  throw new Error(`read-back check failed after ${attempts} attempts: ${last}`);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

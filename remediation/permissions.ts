@@ -1,0 +1,101 @@
+import { MIGRATION_GROUP_PATH, MIGRATION_POLICY_PATH } from './naming.js';
+
+/** One IAM action the migration function calls, and the narrowest resource IAM lets it be scoped to. */
+export interface MigrationPermission {
+  readonly action: `iam:${string}`;
+  /**
+   * The resource ARN pattern in CloudFormation Fn::Sub syntax (${AWS::Partition}, ${AWS::AccountId}), or "*"
+   * for actions that have no resource-level permissions.
+   */
+  readonly resource: string;
+  /** Why the function needs it (the README's least-privilege table is built from this). */
+  readonly why: string;
+}
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, filled in by the CDK app.
+const account = 'arn:${AWS::Partition}:iam::${AWS::AccountId}';
+const migrationGroups = `${account}:group${MIGRATION_GROUP_PATH}*`;
+const migrationPolicies = `${account}:policy${MIGRATION_POLICY_PATH}*`;
+const anyGroup = `${account}:group/*`;
+const anyUser = `${account}:user/*`;
+
+/**
+ * Every IAM action the migration needs, scoped as narrowly as IAM allows: the single source of truth for
+ * the function's role (infra/) and the README. Creating and changing groups and policies is limited to the
+ * dedicated path; the user-side actions cannot be, because any user may need migrating, and joining an
+ * existing role group needs AddUserToGroup on any group.
+ *
+ * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+ */
+export const MIGRATION_IAM_PERMISSIONS: readonly MigrationPermission[] = [
+  {
+    action: 'iam:GetAccountAuthorizationDetails',
+    resource: '*',
+    why: 'Reads users, groups, memberships and policy documents in one paged pass, to resolve the user ID Config passes and to plan and verify. No resource-level permissions exist for it.',
+  },
+  {
+    action: 'iam:GetAccountSummary',
+    resource: '*',
+    why: 'Reads the quotas (policies per group, groups per user, policy size, groups and policies per account) so the plan stays within them. No resource-level permissions exist for it.',
+  },
+  {
+    action: 'iam:CreatePolicy',
+    resource: migrationPolicies,
+    why: 'Turns an inline user policy into a customer managed policy under the dedicated path.',
+  },
+  {
+    action: 'iam:DeletePolicy',
+    resource: migrationPolicies,
+    why: 'Rollback only: deletes a policy this run created.',
+  },
+  {
+    action: 'iam:CreateGroup',
+    resource: migrationGroups,
+    why: 'Creates policy-set groups (and a new GroupName) under the dedicated path.',
+  },
+  {
+    action: 'iam:DeleteGroup',
+    resource: migrationGroups,
+    why: 'Rollback only: deletes a group this run created.',
+  },
+  {
+    action: 'iam:AttachGroupPolicy',
+    resource: migrationGroups,
+    why: "Attaches the user's policies to the groups this run created; never to any other group.",
+  },
+  {
+    action: 'iam:DetachGroupPolicy',
+    resource: migrationGroups,
+    why: 'Rollback only: detaches what this run attached.',
+  },
+  {
+    action: 'iam:AddUserToGroup',
+    resource: anyGroup,
+    why: 'Adds the user to its new groups and to existing groups that grant nothing it lacks, which may live on any path.',
+  },
+  {
+    action: 'iam:RemoveUserFromGroup',
+    resource: anyGroup,
+    why: 'Rollback only: takes the user out of groups this run added it to.',
+  },
+  {
+    action: 'iam:DetachUserPolicy',
+    resource: anyUser,
+    why: 'Removes the managed policies from the user once its groups are verified to grant them.',
+  },
+  {
+    action: 'iam:DeleteUserPolicy',
+    resource: anyUser,
+    why: 'Removes the inline policies from the user once its groups are verified to grant them.',
+  },
+  {
+    action: 'iam:AttachUserPolicy',
+    resource: anyUser,
+    why: 'Rollback only: re-attaches a managed policy this run detached, before the user leaves any group.',
+  },
+  {
+    action: 'iam:PutUserPolicy',
+    resource: anyUser,
+    why: 'Rollback only: restores an inline policy this run deleted, with its original document.',
+  },
+];
