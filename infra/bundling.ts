@@ -1,0 +1,34 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** The repository root (this file lives in infra/). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The Node.js version the bundles target: the same as the pinned Lambda runtime (nodejs24.x). */
+export const BUNDLE_TARGET = 'node24';
+
+/** The rule's Lambda entry point, bundled on its own so the bundle holds only what the rule calls. */
+export const RULE_ENTRY = join(REPO_ROOT, 'rule', 'handler.ts');
+
+/**
+ * esbuild settings for every function: one minified ESM file (.mjs) with a source map, the AWS SDK clients
+ * bundled (`externalModules: []`) so only the commands the code imports are shipped, instead of the whole
+ * SDK the runtime provides at whatever version it has that day. Bundling runs the locally installed esbuild:
+ * no Docker. The bundles contain no CommonJS `require`, so no createRequire banner is needed (the infra tests
+ * check this).
+ *
+ * @see https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda_nodejs-readme.html
+ */
+export const BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: BUNDLE_TARGET,
+  minify: true,
+  sourceMap: true,
+  // File and line numbers are enough for stack traces; the sources themselves would triple the asset.
+  sourcesContent: false,
+  externalModules: [],
+  // ES module builds of the SDK let esbuild drop what is not imported.
+  mainFields: ['module', 'main'],
+  metafile: true,
+};
