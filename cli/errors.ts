@@ -1,4 +1,5 @@
 import { RuleParameterError } from '../rule/parameters.js';
+import { InputError } from '../rule/schemas/config-rule-event.js';
 import { FAILED_CALL, type FailedCall } from './aws-clients.js';
 import { EXIT_CODE, UsageError } from './command.js';
 
@@ -47,7 +48,9 @@ export function describeError(error: unknown, context: ErrorContext = {}): Error
   if (
     error instanceof UsageError ||
     error instanceof RuleParameterError ||
-    error instanceof UnknownUserError
+    error instanceof UnknownUserError ||
+    error instanceof InputError ||
+    name === 'MigrationFailedError'
   ) {
     return fail(`error: ${message}`);
   }

@@ -3,13 +3,14 @@ import { awsClientsFrom } from './aws-clients.js';
 import type { BindAction, CliCommand, CliIo, CommandContext, GlobalOptions } from './command.js';
 import { EXIT_CODE } from './command.js';
 import { describeError } from './errors.js';
+import { remediateCommand } from './remediate.js';
 import { scanCommand } from './scan.js';
 
 /**
  * Every subcommand, one file each. To add one, write cli/<name>.ts exporting a CliCommand (see cli/command.ts)
  * and add it here.
  */
-export const COMMANDS: readonly CliCommand[] = [scanCommand];
+export const COMMANDS: readonly CliCommand[] = [scanCommand, remediateCommand];
 
 /** The program's name, as package.json's "bin" installs it. */
 export const PROGRAM_NAME = 'iam-user-policies';

@@ -58,6 +58,15 @@ describe('iam-user-policies: errors are one line for the person running it, exit
     );
   });
 
+  it('access denied for remediate names the first IAM action the migration needs', async () => {
+    const run = await runCli(['--endpoint', emulator.endpoint, 'remediate', '--user', 'auditor'], auditorEnv);
+    expect(run.code).toBe(2);
+    expectOneLine(
+      run,
+      'error: access denied: the credentials in use are not allowed iam:GetAccountAuthorizationDetails; grant it to them and run again',
+    );
+  });
+
   it('credentials AWS does not know are reported as rejected', async () => {
     const run = await runCli(['--endpoint', emulator.endpoint, 'scan'], {
       ...EMULATOR_CLI_ENV,
