@@ -58,7 +58,7 @@ describe('iam-user-policies: errors are one line for the person running it, exit
     );
   });
 
-  it('access denied for remediate names an IAM action the migration's first read needs', async () => {
+  it('access denied for remediate names an IAM action the migration’s first read needs', async () => {
     const run = await runCli(['--endpoint', emulator.endpoint, 'remediate', '--user', 'auditor'], auditorEnv);
     expect(run.code).toBe(2);
     // The account details and the quotas are read in parallel: whichever is refused first is named.
