@@ -27,7 +27,14 @@ export const RemediationPayloadSchema = z.strictObject({
   IAMResourceId: z
     .string({ error: 'is required (the IAM user ID AWS Config passes as RESOURCE_ID)' })
     .regex(IAM_RESOURCE_ID, 'must be an IAM user ID: 1-128 characters of letters, digits and +=,.@_-'),
-  GroupName: z.string().optional().default(''),
+  GroupName: z
+    .string()
+    .regex(
+      /^$|^[\w+=,.@-]{1,128}$/,
+      'must be empty or an IAM group name: 1-128 characters of letters, digits and +=,.@_-',
+    )
+    .optional()
+    .default(''),
   // Safe by default: without an explicit false, nothing changes.
   DryRun: booleanOrString.optional().default(true),
 });

@@ -84,11 +84,15 @@ export async function readLiveState(
   return { state: { user, groups: snapshot.groups, customerPolicies: snapshot.customerPolicies }, quotas };
 }
 
-/** The user a selector names: IDs are matched exactly, names without regard to case (as IAM does). */
+/**
+ * The user a selector names: IDs are matched exactly, names without regard to case (as IAM does). An ID
+ * that matches no user is tried as a name, so that an operator may type the name into IAMResourceId.
+ */
 export function findUser(users: readonly UserState[], selector: UserSelector): UserState | undefined {
+  const byName = (name: string) => users.find((u) => sameIamName(u.userName, name));
   return 'userId' in selector
-    ? users.find((u) => u.userId === selector.userId)
-    : users.find((u) => sameIamName(u.userName, selector.userName));
+    ? (users.find((u) => u.userId === selector.userId) ?? byName(selector.userId))
+    : byName(selector.userName);
 }
 
 const quotaNumber = z.number().int().nonnegative();

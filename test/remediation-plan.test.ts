@@ -48,8 +48,9 @@ function stepsOf(plan: MigrationPlan): readonly MigrationStep[] {
   if (plan.kind !== 'steps') throw new Error(`expected steps, got ${JSON.stringify(plan)}`);
   return plan.steps;
 }
-const actions = (plan: MigrationPlan, action: MigrationStep['action']) =>
-  stepsOf(plan).filter((s) => s.action === action);
+function actions<A extends MigrationStep['action']>(plan: MigrationPlan, action: A) {
+  return stepsOf(plan).filter((s): s is Extract<MigrationStep, { action: A }> => s.action === action);
+}
 
 /**
  * The rules every plan must keep, checked by applying it to the in-memory account step by step: the user

@@ -1,0 +1,120 @@
+import {
+  GetAccountAuthorizationDetailsCommand,
+  GetAccountSummaryCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler } from '../remediation/handler.js';
+
+const iam = mockClient(IAMClient);
+const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+afterAll(() => stdout.mockRestore());
+
+const SUMMARY = {
+  AttachedPoliciesPerGroupQuota: 10,
+  GroupsPerUserQuota: 10,
+  PolicySizeQuota: 6144,
+  GroupsQuota: 300,
+  Groups: 0,
+  PoliciesQuota: 1500,
+  Policies: 0,
+};
+const ALICE = {
+  UserName: 'alice',
+  UserId: 'AIDAALICE0000000000001',
+  Arn: 'arn:aws:iam::123456789012:user/alice',
+  Path: '/',
+  GroupList: [],
+  AttachedManagedPolicies: [
+    { PolicyName: 'AmazonS3ReadOnlyAccess', PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' },
+  ],
+  UserPolicyList: [],
+};
+
+beforeEach(() => {
+  iam.reset();
+  iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: SUMMARY });
+  iam.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: [ALICE], IsTruncated: false });
+});
+
+describe('remediation handler input', () => {
+  it.each([
+    ['no payload', undefined, /remediation input is malformed/],
+    ['a missing IAMResourceId', { DryRun: true }, /IAMResourceId: is required/],
+    ['an IAMResourceId with a space', { IAMResourceId: 'AIDA X' }, /IAMResourceId: must be an IAM user ID/],
+    ['an IAMResourceId over 128 characters', { IAMResourceId: 'A'.repeat(129) }, /IAMResourceId/],
+    ['a DryRun that is not a boolean', { IAMResourceId: 'AIDAX', DryRun: 'yes' }, /DryRun/],
+    [
+      'a GroupName with a slash',
+      { IAMResourceId: 'AIDAX', GroupName: 'a/b' },
+      /GroupName: must be empty or an IAM group name/,
+    ],
+    ['a misspelt parameter', { IAMResourceId: 'AIDAX', Dryrun: false }, /Unrecognized key.*Dryrun/],
+  ])('rejects %s with a clear error and makes no IAM call', async (_name, payload, message) => {
+    await expect(handler(payload)).rejects.toThrow(message);
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('accepts DryRun as the string "true" the way the runbook may interpolate it', async () => {
+    const result = await handler({ IAMResourceId: ALICE.UserId, GroupName: '', DryRun: 'true' });
+    expect(result.status).toBe('planned');
+    expect(iam.commandCalls(GetAccountAuthorizationDetailsCommand)).toHaveLength(1);
+  });
+
+  it('plans without changing anything when DryRun is left out', async () => {
+    const result = await handler({ IAMResourceId: ALICE.UserId });
+    expect(result).toMatchObject({
+      status: 'planned',
+      user: { userName: 'alice', userId: ALICE.UserId },
+      changes: [],
+    });
+    const sent = iam.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+    expect(new Set(sent)).toEqual(
+      new Set(['GetAccountAuthorizationDetailsCommand', 'GetAccountSummaryCommand']),
+    );
+  });
+
+  it('fails the automation with the reason when the user does not exist', async () => {
+    await expect(handler({ IAMResourceId: 'AIDANOBODY', DryRun: false })).rejects.toThrow(
+      /refused to migrate AIDANOBODY, nothing changed: there is no IAM user with ID AIDANOBODY/,
+    );
+  });
+
+  it('fails the automation with the reason when the migration is refused', async () => {
+    iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: { ...SUMMARY, Groups: 300 } });
+    await expect(handler({ IAMResourceId: ALICE.UserId, DryRun: true })).rejects.toThrow(
+      /refused to migrate alice, nothing changed: .*GroupsQuota/,
+    );
+  });
+
+  it('fails with a clear error when GetAccountSummary lacks a quota', async () => {
+    iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: { GroupsPerUserQuota: 10 } });
+    await expect(handler({ IAMResourceId: ALICE.UserId })).rejects.toThrow(
+      /GetAccountSummary answer is malformed: AttachedPoliciesPerGroupQuota/,
+    );
+  });
+});
+
+describe('live-state reading', () => {
+  it('follows GetAccountAuthorizationDetails pages until IsTruncated is false', async () => {
+    iam
+      .on(GetAccountAuthorizationDetailsCommand)
+      .resolvesOnce({ UserDetailList: [], IsTruncated: true, Marker: 'page-2' })
+      .resolvesOnce({ UserDetailList: [ALICE], IsTruncated: false });
+    const result = await handler({ IAMResourceId: ALICE.UserId });
+    expect(result.status).toBe('planned');
+    const calls = iam.commandCalls(GetAccountAuthorizationDetailsCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { Filter: ['User', 'Group', 'LocalManagedPolicy'], MaxItems: 1000 },
+      { Filter: ['User', 'Group', 'LocalManagedPolicy'], MaxItems: 1000, Marker: 'page-2' },
+    ]);
+  });
+
+  it('fails rather than plan from half an account when a truncated page has no Marker', async () => {
+    iam.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: [ALICE], IsTruncated: true });
+    await expect(handler({ IAMResourceId: ALICE.UserId })).rejects.toThrow(
+      /IsTruncated but returned no Marker/,
+    );
+  });
+});
