@@ -1,6 +1,8 @@
 import { type App, type Environment, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AccountStack } from './account-stack.js';
+import { MemberRoleStack } from './member-role-stack.js';
+import { OrganizationStack } from './organization-stack.js';
 import { readSettings } from './settings.js';
 
 /** The stack names `cdk deploy STACK` picks from. */
@@ -31,6 +33,15 @@ export function buildApp({ app, env }: AppOptions): App {
   new AccountStack(app, STACK_NAMES.account, {
     ...common,
     description: 'AWS Config custom rule: IAM users must not carry policies directly (Security Hub IAM.2)',
+  });
+  new OrganizationStack(app, STACK_NAMES.organization, {
+    ...common,
+    description: 'AWS Config organization rule: IAM users must not carry policies directly, in every account',
+  });
+  new MemberRoleStack(app, STACK_NAMES.memberRole, {
+    ...(env !== undefined ? { env } : {}),
+    description:
+      'Member role for the organization rule, for accounts the StackSet does not reach (management account)',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return app;

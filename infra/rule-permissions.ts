@@ -1,4 +1,5 @@
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Validations } from 'aws-cdk-lib';
+import { Effect, type Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 
 /**
  * Every AWS action the rule calls, and nothing else: reporting (PutEvaluations), fetching oversized items
@@ -45,3 +46,16 @@ export function ruleCallStatements(configRuleArn: string): PolicyStatement[] {
 /** Why the "*" resources above are acceptable: the cdk-nag suppression reason, written once. */
 export const RULE_WILDCARD_REASON =
   'config:PutEvaluations, config:GetResourceConfigHistory and iam:GetAccountAuthorizationDetails support no resource-level permissions (Service Authorization Reference), so IAM accepts only "*" for them; every action is named, none is a write to IAM.';
+
+/**
+ * Acknowledges, with their reasons, the cdk-nag findings a rule-call policy scoped to "any rule of this
+ * account" raises: used where AWS Config names the rule itself (organization rules).
+ */
+export function acknowledgeRuleCallWildcards(policy: Policy): void {
+  Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: RULE_WILDCARD_REASON });
+  Validations.of(policy).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:config:<AWS::Region>:<AWS::AccountId>:config-rule/*]',
+    reason:
+      "AWS Config names the organization rule in each account itself (OrgConfigRule-...), so its ARN is not known in advance; the statement allows only reading compliance results of this account's rules.",
+  });
+}

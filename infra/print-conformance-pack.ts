@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { REPO_ROOT } from './bundling.js';
+import { conformancePackTemplate } from './conformance-pack.js';
+import { readSettings } from './settings.js';
+
+// `npm run --silent conformance-pack > pack.yaml`: the template on stdout, problems on stderr. Settings come
+// from the same CDK context (cdk.json) the stacks use, so the pack and the stacks agree.
+const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+  context?: Record<string, unknown>;
+};
+const read = readSettings((key) => cdkJson.context?.[key]);
+if (!read.ok) {
+  for (const problem of read.problems) process.stderr.write(`conformance-pack: ${problem}\n`);
+  process.exitCode = 1;
+} else {
+  process.stdout.write(stringify(conformancePackTemplate(read.settings), { lineWidth: 0 }));
+}
