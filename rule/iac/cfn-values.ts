@@ -1,0 +1,238 @@
+/**
+ * Resolves CloudFormation property values as far as the template alone allows. A value resolves to one or more
+ * alternatives (Fn::If keeps both branches: a user is judged on every branch), each a known text, a reference
+ * to a resource of the template, "no value" (AWS::NoValue), or unknown with the reason. Nothing is guessed: an
+ * Fn::ImportValue, a parameter without a default or an account ID stays unknown and says why.
+ *
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
+ */
+export type CfnValue =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'resource'; readonly logicalId: string; readonly attribute?: string }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'unknown'; readonly why: string };
+
+/** The parts of a template the resolver reads. */
+export interface CfnTemplateView {
+  readonly parameters: Readonly<Record<string, { readonly Default?: unknown; readonly Type?: unknown }>>;
+  readonly mappings: Readonly<Record<string, unknown>>;
+  readonly resources: Readonly<Record<string, { readonly Type?: unknown; readonly Properties?: unknown }>>;
+}
+
+/** At most this many alternatives are kept per value: nested Fn::If chains multiply them. */
+const MAX_ALTERNATIVES = 16;
+/** Pseudo parameters whose value does not depend on the account; the rest stay unknown. */
+const KNOWN_PSEUDO: Readonly<Record<string, string>> = {
+  'AWS::Partition': 'aws',
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+const text = (t: string): CfnValue => ({ kind: 'text', text: t });
+const unknown = (why: string): CfnValue => ({ kind: 'unknown', why });
+
+/** The single intrinsic function of an object such as `{ "Ref": "X" }`, if it is one. */
+function intrinsic(value: unknown): [string, unknown] | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return undefined;
+  const key = keys[0] as string;
+  if (key !== 'Ref' && key !== 'Condition' && !key.startsWith('Fn::')) return undefined;
+  return [key, (value as Record<string, unknown>)[key]];
+}
+
+/** Resolves a scalar property (a name, an ARN, a path) to its alternatives. */
+export function resolveScalar(value: unknown, t: CfnTemplateView, depth = 0): CfnValue[] {
+  if (depth > 20) return [unknown('the value nests intrinsic functions too deeply to evaluate')];
+  if (typeof value === 'string') return [text(value)];
+  if (typeof value === 'number' || typeof value === 'boolean') return [text(String(value))];
+  if (value === null || value === undefined) return [{ kind: 'none' }];
+  const fn = intrinsic(value);
+  if (fn === undefined) return [unknown('the value is an object, not a string')];
+  const [name, arg] = fn;
+  switch (name) {
+    case 'Ref':
+      return [resolveRef(arg, t)];
+    case 'Fn::GetAtt': {
+      const [logicalId, attribute] = Array.isArray(arg) ? arg : String(arg).split(/\.(.*)/s);
+      if (typeof logicalId === 'string' && logicalId in t.resources) {
+        return [{ kind: 'resource', logicalId, attribute: String(attribute ?? '') }];
+      }
+      return [unknown(`Fn::GetAtt of ${String(logicalId)}, which is not a resource of this template`)];
+    }
+    case 'Fn::If': {
+      if (!Array.isArray(arg) || arg.length !== 3) return [unknown('Fn::If without [condition, then, else]')];
+      return limit([...resolveScalar(arg[1], t, depth + 1), ...resolveScalar(arg[2], t, depth + 1)]);
+    }
+    case 'Fn::ImportValue': {
+      const exportName = onlyValue(resolveScalar(arg, t, depth + 1));
+      return [
+        unknown(
+          exportName?.kind === 'text'
+            ? `imported from another stack (Fn::ImportValue ${exportName.text})`
+            : `imported from another stack (Fn::ImportValue, export name unknown: ${exportName?.kind === 'unknown' ? exportName.why : 'not a string'})`,
+        ),
+      ];
+    }
+    case 'Fn::Sub':
+      return resolveSub(arg, t, depth);
+    case 'Fn::Join': {
+      if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string') {
+        return [unknown('Fn::Join without [delimiter, [values]]')];
+      }
+      const parts = resolveList(arg[1], t, depth + 1);
+      return [joinTexts(parts, arg[0])];
+    }
+    case 'Fn::Select': {
+      if (!Array.isArray(arg) || arg.length !== 2) return [unknown('Fn::Select without [index, list]')];
+      const index = onlyText(resolveScalar(arg[0], t, depth + 1));
+      const list = resolveList(arg[1], t, depth + 1);
+      const chosen = index === undefined ? undefined : list[Number(index)];
+      return [chosen ?? unknown('Fn::Select whose index or list is not known before deployment')];
+    }
+    case 'Fn::FindInMap': {
+      if (!Array.isArray(arg) || arg.length < 3) return [unknown('Fn::FindInMap without [map, key, key]')];
+      const keys = arg.slice(0, 3).map((k) => onlyText(resolveScalar(k, t, depth + 1)));
+      if (keys.some((k) => k === undefined))
+        return [unknown('Fn::FindInMap with a key known only at deployment')];
+      const [map, top, second] = keys as string[];
+      const found = (t.mappings[map as string] as Record<string, Record<string, unknown>> | undefined)?.[
+        top as string
+      ]?.[second as string];
+      return found === undefined
+        ? [unknown(`no ${map}.${top}.${second} in Mappings`)]
+        : resolveScalar(found, t, depth + 1);
+    }
+    default:
+      return [unknown(`${name} is evaluated only at deployment`)];
+  }
+}
+
+/**
+ * Resolves a list property (ManagedPolicyArns, Users, Groups) to the union of its elements' alternatives,
+ * without AWS::NoValue entries. An Fn::If over the whole list contributes both lists.
+ */
+export function resolveList(value: unknown, t: CfnTemplateView, depth = 0): CfnValue[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) {
+    return value.flatMap((item) => resolveScalar(item, t, depth + 1)).filter((v) => v.kind !== 'none');
+  }
+  const fn = intrinsic(value);
+  if (fn?.[0] === 'Fn::If' && Array.isArray(fn[1]) && fn[1].length === 3) {
+    return [...resolveList(fn[1][1], t, depth + 1), ...resolveList(fn[1][2], t, depth + 1)];
+  }
+  if (fn?.[0] === 'Ref' && typeof fn[1] === 'string' && t.parameters[fn[1]] !== undefined) {
+    const only = resolveRef(fn[1], t);
+    return only.kind === 'text' ? only.text.split(',').map((s) => text(s.trim())) : [only];
+  }
+  if (fn?.[0] === 'Fn::Split' && Array.isArray(fn[1]) && typeof fn[1][0] === 'string') {
+    const whole = resolveScalar(fn[1][1], t, depth + 1);
+    const delimiter = fn[1][0];
+    return whole.flatMap((w) => (w.kind === 'text' ? w.text.split(delimiter).map(text) : [w]));
+  }
+  return [unknown(`a list given by ${fn?.[0] ?? 'a non-list value'}, known only at deployment`)];
+}
+
+/**
+ * Resolves a list of objects (a user's Policies, Tags): each element, or both branches of an Fn::If around an
+ * element or the whole list, with AWS::NoValue entries dropped.
+ */
+export function resolveObjectList(value: unknown): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 20 || v === null || v === undefined) return;
+    if (Array.isArray(v)) {
+      for (const item of v) visit(item, depth + 1);
+      return;
+    }
+    const fn = intrinsic(v);
+    if (fn?.[0] === 'Fn::If' && Array.isArray(fn[1]) && fn[1].length === 3) {
+      visit(fn[1][1], depth + 1);
+      visit(fn[1][2], depth + 1);
+      return;
+    }
+    if (fn?.[0] === 'Ref' && fn[1] === 'AWS::NoValue') return;
+    if (typeof v === 'object' && fn === undefined) out.push(v as Record<string, unknown>);
+  };
+  visit(value, 0);
+  return out;
+}
+
+function resolveRef(arg: unknown, t: CfnTemplateView): CfnValue {
+  if (typeof arg !== 'string') return unknown('Ref to something other than a name');
+  if (arg === 'AWS::NoValue') return { kind: 'none' };
+  const pseudo = KNOWN_PSEUDO[arg];
+  if (pseudo !== undefined) return text(pseudo);
+  if (arg.startsWith('AWS::')) return unknown(`${arg} is known only at deployment`);
+  const parameter = t.parameters[arg];
+  if (parameter !== undefined) {
+    const fallback = parameter.Default;
+    if (fallback === undefined) return unknown(`parameter ${arg} has no default`);
+    return text(Array.isArray(fallback) ? fallback.join(',') : String(fallback));
+  }
+  if (arg in t.resources) return { kind: 'resource', logicalId: arg };
+  return unknown(`Ref to ${arg}, which is neither a parameter nor a resource of this template`);
+}
+
+/** Fn::Sub: substitutes what is known and keeps `${Name}` literally for what is not. */
+function resolveSub(arg: unknown, t: CfnTemplateView, depth: number): CfnValue[] {
+  const [template, variables] = Array.isArray(arg) ? [arg[0], arg[1]] : [arg, undefined];
+  if (typeof template !== 'string') return [unknown('Fn::Sub without a template string')];
+  const vars = (variables ?? {}) as Record<string, unknown>;
+  const out = template.replace(/\$\{([^}!][^}]*)\}/g, (whole, name: string) => {
+    const value =
+      name in vars
+        ? resolveScalar(vars[name], t, depth + 1)
+        : name.includes('.')
+          ? resolveScalar(
+              { 'Fn::GetAtt': [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] },
+              t,
+              depth + 1,
+            )
+          : [resolveRef(name, t)];
+    const known = value.length === 1 ? textOf(value[0] as CfnValue, t) : undefined;
+    return known ?? whole;
+  });
+  return [text(out.replace(/\$\{!/g, '${'))];
+}
+
+/** Properties holding the name that `Ref` returns, for the resource types whose Ref is their name. */
+const NAME_PROPERTY: Readonly<Record<string, string>> = {
+  'AWS::IAM::User': 'UserName',
+  'AWS::IAM::Group': 'GroupName',
+};
+
+/**
+ * The text a resolved value stands for, when the template tells it: `Ref` to a user or group is its name
+ * (UserName, GroupName), when that property is set and known.
+ */
+export function textOf(value: CfnValue, t: CfnTemplateView): string | undefined {
+  if (value.kind === 'text') return value.text;
+  if (value.kind !== 'resource' || (value.attribute !== undefined && value.attribute !== ''))
+    return undefined;
+  const resource = t.resources[value.logicalId];
+  const property = NAME_PROPERTY[String(resource?.Type)];
+  const props = (resource?.Properties ?? {}) as Record<string, unknown>;
+  if (property === undefined || props[property] === undefined) return undefined;
+  return onlyText(resolveScalar(props[property], t));
+}
+
+function onlyText(values: CfnValue[]): string | undefined {
+  return values.length === 1 && values[0]?.kind === 'text' ? values[0].text : undefined;
+}
+
+function joinTexts(parts: CfnValue[], delimiter: string): CfnValue {
+  const texts = parts.map((p) => (p.kind === 'text' ? p.text : undefined));
+  if (texts.every((p) => p !== undefined)) return text(texts.join(delimiter));
+  const why = parts.find((p) => p.kind === 'unknown');
+  return unknown(
+    `Fn::Join over a value known only at deployment${why?.kind === 'unknown' ? ` (${why.why})` : ''}`,
+  );
+}
+
+function onlyValue(values: CfnValue[]): CfnValue | undefined {
+  return values.length === 1 ? values[0] : undefined;
+}
+
+function limit(values: CfnValue[]): CfnValue[] {
+  return values.length > MAX_ALTERNATIVES ? values.slice(0, MAX_ALTERNATIVES) : values;
+}

@@ -1,0 +1,30 @@
+import type { RuleParameters } from '../parameters.js';
+import type { IacUserCandidate } from './candidate.js';
+import { cloudFormationCandidates } from './cloudformation.js';
+import { type IacFinding, judgeCandidates } from './judge.js';
+import { type IacDocument, parseIacDocument } from './template-file.js';
+import { terraformCandidates } from './terraform.js';
+
+/**
+ * Judges the IAM users of parsed infrastructure files (CloudFormation templates, CDK output, Terraform plans)
+ * with the Config rule's verdict. Pure: the caller reads the files.
+ */
+export function checkDocuments(documents: readonly IacDocument[], params: RuleParameters): IacFinding[] {
+  const candidates: IacUserCandidate[] = documents.flatMap((doc) =>
+    doc.kind === 'cloudformation'
+      ? cloudFormationCandidates(doc.file, doc.template, doc.lineOf)
+      : terraformCandidates(doc.file, doc.plan),
+  );
+  return judgeCandidates(candidates, params);
+}
+
+/** Parses and judges file contents given as (name, text) pairs; throws an InputError naming a file it cannot read. */
+export function checkTexts(
+  files: readonly { readonly file: string; readonly text: string }[],
+  params: RuleParameters,
+): IacFinding[] {
+  return checkDocuments(
+    files.map(({ file, text }) => parseIacDocument(file, text)),
+    params,
+  );
+}

@@ -1,0 +1,104 @@
+import type { IacFinding } from './judge.js';
+
+/** A finding as check-template's JSON output carries it: flat, stable field names, no policy documents. */
+export interface IacFindingJson {
+  readonly file: string;
+  readonly source: string;
+  readonly resource: string | null;
+  readonly line: number | null;
+  readonly userName: string;
+  readonly compliance: string;
+  readonly annotation: string;
+  readonly directPolicies: readonly {
+    kind: string;
+    name: string;
+    arn?: string;
+    from: string;
+    line?: number;
+  }[];
+  readonly exemption: string | null;
+  readonly notes: readonly string[];
+}
+
+/** The JSON report: one entry per user, NON_COMPLIANT first, and counts by compliance. */
+export function findingsToJson(findings: readonly IacFinding[]): {
+  findings: IacFindingJson[];
+  summary: Record<string, number>;
+} {
+  const summary: Record<string, number> = {
+    users: findings.length,
+    NON_COMPLIANT: 0,
+    COMPLIANT: 0,
+    exempt: 0,
+  };
+  const out = sortFindings(findings).map((f): IacFindingJson => {
+    summary[f.verdict.compliance] = (summary[f.verdict.compliance] ?? 0) + 1;
+    if (f.verdict.exemption !== undefined) summary.exempt = (summary.exempt ?? 0) + 1;
+    const counted = new Set(f.verdict.directPolicies.map((p) => `${p.kind}\u0000${p.name}`));
+    return {
+      file: f.candidate.file,
+      source: f.candidate.source,
+      resource: f.candidate.address ?? null,
+      line: f.candidate.line ?? null,
+      userName: f.user.userName,
+      compliance: f.verdict.compliance,
+      annotation: f.verdict.annotation,
+      directPolicies: f.candidate.attachments
+        .filter((a) => counted.has(`${a.kind}\u0000${a.name}`))
+        .map((a) => ({
+          kind: a.kind,
+          name: a.name,
+          ...(a.arn !== undefined ? { arn: a.arn } : {}),
+          from: a.from,
+          ...(a.line !== undefined ? { line: a.line } : {}),
+        })),
+      exemption: f.verdict.exemption?.kind ?? null,
+      notes: f.candidate.notes,
+    };
+  });
+  return { findings: out, summary };
+}
+
+/** A plain-text table for people: one line per user, then the notes that explain unknown values. */
+export function findingsToTable(findings: readonly IacFinding[]): string {
+  if (findings.length === 0) return 'No IAM users found in the given files.\n';
+  const rows = sortFindings(findings).map((f) => [
+    f.verdict.compliance,
+    f.user.userName,
+    `${f.candidate.file}${f.candidate.line !== undefined ? `:${f.candidate.line}` : ''}${f.candidate.address !== undefined ? ` ${f.candidate.address}` : ''}`,
+    f.verdict.annotation,
+  ]);
+  const header = ['COMPLIANCE', 'USER', 'WHERE', 'REASON'];
+  const widths = header.map((h, i) =>
+    Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const notes = sortFindings(findings).flatMap((f) =>
+    f.candidate.notes.map((n) => `  note (${f.user.userName}): ${n}`),
+  );
+  const nonCompliant = findings.filter((f) => f.verdict.compliance === 'NON_COMPLIANT').length;
+  return [
+    line(header),
+    ...rows.map(line),
+    ...(notes.length > 0 ? ['', ...notes] : []),
+    '',
+    `${findings.length} user(s): ${nonCompliant} NON_COMPLIANT, ${findings.length - nonCompliant} COMPLIANT (${findings.filter((f) => f.verdict.exemption !== undefined).length} exempt).`,
+    '',
+  ].join('\n');
+}
+
+/** NON_COMPLIANT first, then by file, line and name, so that output is stable between runs. */
+export function sortFindings(findings: readonly IacFinding[]): IacFinding[] {
+  const order = (c: string) => (c === 'NON_COMPLIANT' ? 0 : 1);
+  return [...findings].sort(
+    (a, b) =>
+      order(a.verdict.compliance) - order(b.verdict.compliance) ||
+      a.candidate.file.localeCompare(b.candidate.file) ||
+      (a.candidate.line ?? 0) - (b.candidate.line ?? 0) ||
+      a.user.userName.localeCompare(b.user.userName),
+  );
+}

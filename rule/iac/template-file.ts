@@ -1,0 +1,111 @@
+import { type CollectionTag, isMap, isScalar, LineCounter, parseDocument, type ScalarTag } from 'yaml';
+import { InputError } from '../schemas/config-rule-event.js';
+
+/**
+ * A file read for check-template: a CloudFormation template (JSON or YAML, CDK output included) or a Terraform
+ * plan (`terraform show -json`), with the lines of its top-level resources when it has lines.
+ */
+export type IacDocument =
+  | {
+      readonly kind: 'cloudformation';
+      readonly file: string;
+      readonly template: Record<string, unknown>;
+      /** 1-based line of a resource's logical ID under `Resources`. */
+      readonly lineOf: (logicalId: string) => number | undefined;
+    }
+  | { readonly kind: 'terraform-plan'; readonly file: string; readonly plan: Record<string, unknown> };
+
+/**
+ * The intrinsic functions CloudFormation's YAML short forms stand for. Each short form may tag a scalar, a
+ * sequence or a mapping; all become the long form (`!GetAtt A.B` → `{"Fn::GetAtt": ["A", "B"]}`).
+ *
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
+ */
+const SHORT_FORMS: Readonly<Record<string, string>> = {
+  Ref: 'Ref',
+  Condition: 'Condition',
+  Base64: 'Fn::Base64',
+  Cidr: 'Fn::Cidr',
+  FindInMap: 'Fn::FindInMap',
+  ForEach: 'Fn::ForEach',
+  GetAtt: 'Fn::GetAtt',
+  GetAZs: 'Fn::GetAZs',
+  ImportValue: 'Fn::ImportValue',
+  Join: 'Fn::Join',
+  Length: 'Fn::Length',
+  Select: 'Fn::Select',
+  Split: 'Fn::Split',
+  Sub: 'Fn::Sub',
+  ToJsonString: 'Fn::ToJsonString',
+  Transform: 'Fn::Transform',
+  And: 'Fn::And',
+  Equals: 'Fn::Equals',
+  If: 'Fn::If',
+  Not: 'Fn::Not',
+  Or: 'Fn::Or',
+};
+
+const CLOUDFORMATION_TAGS: (ScalarTag | CollectionTag)[] = Object.entries(SHORT_FORMS).flatMap(
+  ([short, long]) => [
+    {
+      tag: `!${short}`,
+      resolve: (text: string) => ({ [long]: short === 'GetAtt' ? splitGetAtt(text) : text }),
+    } satisfies ScalarTag,
+    { tag: `!${short}`, collection: 'seq', resolve: (seq) => ({ [long]: seq.toJSON() }) } as CollectionTag,
+    { tag: `!${short}`, collection: 'map', resolve: (map) => ({ [long]: map.toJSON() }) } as CollectionTag,
+  ],
+);
+
+/** `!GetAtt Resource.Attribute.With.Dots`: the logical ID ends at the first dot. */
+function splitGetAtt(text: string): string[] {
+  const dot = text.indexOf('.');
+  return dot < 0 ? [text] : [text.slice(0, dot), text.slice(dot + 1)];
+}
+
+/**
+ * Parses one file's text. JSON is read by the same YAML parser (JSON is YAML), so JSON templates get line
+ * numbers too. Throws an InputError naming the file for anything that is not a template or a plan: a syntax
+ * error, a duplicate key, an empty file, or a document of another kind.
+ */
+export function parseIacDocument(file: string, text: string): IacDocument {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    customTags: CLOUDFORMATION_TAGS,
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const at = first !== undefined ? lines.linePos(first.pos[0]) : undefined;
+    throw new InputError(
+      `${file}: cannot be parsed as JSON or YAML${at !== undefined ? ` (line ${at.line})` : ''}: ${first?.message.split('\n')[0] ?? 'syntax error'}`,
+    );
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InputError(
+      `${file}: is not a CloudFormation template or a Terraform plan (not a JSON/YAML object)`,
+    );
+  }
+  const object = value as Record<string, unknown>;
+  if ('Resources' in object) {
+    const resources = doc.get('Resources', true);
+    const lineByLogicalId = new Map<string, number>();
+    if (isMap(resources)) {
+      for (const pair of resources.items) {
+        const key = pair.key;
+        if (isScalar(key) && key.range !== undefined && key.range !== null) {
+          lineByLogicalId.set(String(key.value), lines.linePos(key.range[0]).line);
+        }
+      }
+    }
+    return { kind: 'cloudformation', file, template: object, lineOf: (id) => lineByLogicalId.get(id) };
+  }
+  if ('format_version' in object && ('resource_changes' in object || 'planned_values' in object)) {
+    return { kind: 'terraform-plan', file, plan: object };
+  }
+  throw new InputError(
+    `${file}: is not a CloudFormation template (no Resources section) or a Terraform plan (no format_version and resource_changes; produce one with \`terraform show -json plan.out\`)`,
+  );
+}

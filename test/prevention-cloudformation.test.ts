@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkTexts } from '../rule/iac/check.js';
+import type { IacFinding } from '../rule/iac/judge.js';
+import { parseRuleParameters } from '../rule/parameters.js';
+import { InputError } from '../rule/schemas/config-rule-event.js';
+
+const FIXTURE = 'test/fixtures/templates/hand-written.yaml';
+const handWritten = readFileSync(FIXTURE, 'utf8');
+const defaults = parseRuleParameters({});
+
+function check(text: string, params = defaults, file = 'template.yaml'): IacFinding[] {
+  return checkTexts([{ file, text }], params);
+}
+function user(findings: IacFinding[], name: string): IacFinding {
+  const found = findings.find((f) => f.user.userName === name);
+  if (found === undefined)
+    throw new Error(`no finding for ${name}: ${findings.map((f) => f.user.userName).join(', ')}`);
+  return found;
+}
+const policyNames = (f: IacFinding) => f.verdict.directPolicies.map((p) => `${p.name} (${p.kind})`).sort();
+/** The 1-based line of the first line of `text` that starts (after indentation) with `start`. */
+const lineOf = (text: string, start: string) =>
+  text.split('\n').findIndex((l) => l.trimStart().startsWith(start)) + 1;
+
+describe('check-template on a hand-written CloudFormation YAML template', () => {
+  const findings = check(handWritten, defaults, FIXTURE);
+
+  it('a user with ManagedPolicyArns is NON_COMPLIANT, with names read through !Sub, !FindInMap and parameter defaults', () => {
+    const deploy = user(findings, 'deploy-prod');
+    expect(deploy.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(policyNames(deploy)).toEqual(
+      expect.arrayContaining(['AmazonS3ReadOnlyAccess (managed)', 'ReadOnlyAccess (managed)']),
+    );
+    expect(deploy.user.path).toBe('/service/');
+  });
+
+  it('an !If attaches when either branch attaches, even the branch the parameter defaults do not choose', () => {
+    expect(policyNames(user(findings, 'deploy-prod'))).toContain('AdministratorAccess (managed)');
+  });
+
+  it('a policy ARN imported from another stack still counts, and the finding says it is unknown rather than guessing', () => {
+    const deploy = user(findings, 'deploy-prod');
+    expect(deploy.verdict.directPolicies).toHaveLength(4);
+    expect(deploy.candidate.notes.join('\n')).toMatch(
+      /Fn::ImportValue.*parameter SharedPolicyExport has no default/,
+    );
+  });
+
+  it('inline Policies on the user and an AWS::IAM::ManagedPolicy naming the user in Users both count', () => {
+    const reporting = user(findings, 'reporting');
+    expect(reporting.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(policyNames(reporting)).toEqual(['artifacts-write (managed)', 'read-reports (inline)']);
+    expect(reporting.candidate.attachments.find((a) => a.name === 'artifacts-write')?.from).toBe(
+      'ArtifactsPolicy',
+    );
+  });
+
+  it('an AWS::IAM::Policy reaches a user of the template through !Ref, and a user without UserName is judged by its logical ID', () => {
+    const generated = user(findings, 'GeneratedNameUser');
+    expect(policyNames(generated)).toContain('shared-inline (inline)');
+    expect(generated.candidate.notes.join('\n')).toMatch(/no UserName/);
+  });
+
+  it('an AWS::IAM::UserPolicy under a Condition counts, with a note that it exists only when the condition holds', () => {
+    const generated = user(findings, 'GeneratedNameUser');
+    expect(policyNames(generated)).toContain('prod-debug (inline)');
+    expect(generated.candidate.notes.join('\n')).toMatch(
+      /prod-debug from ProdOnlyUserPolicy \(only when condition IsProd is true\)/,
+    );
+  });
+
+  it('a user named in Users but defined elsewhere is reported at the attaching resource, saying what is not known', () => {
+    const robot = user(findings, 'ops-robot');
+    expect(robot.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(robot.candidate.address).toBeUndefined();
+    expect(robot.candidate.line).toBe(lineOf(handWritten, 'SharedInlinePolicy:'));
+    expect(robot.candidate.notes.join('\n')).toMatch(/not defined in this file/);
+  });
+
+  it('a Users entry from a parameter without a default is reported as a user not known before deployment', () => {
+    const unknownUser = findings.find((f) =>
+      f.candidate.notes.some((n) => /ExistingUserName has no default/.test(n)),
+    );
+    expect(unknownUser?.verdict.compliance).toBe('NON_COMPLIANT');
+  });
+
+  it('a user with only groups is COMPLIANT', () => {
+    expect(user(findings, 'analyst').verdict.compliance).toBe('COMPLIANT');
+  });
+
+  it('a Guard suppression in Metadata is an exemption that names the suppression and still lists the policies', () => {
+    const legacy = user(findings, 'legacy-integration');
+    expect(legacy.verdict.compliance).toBe('COMPLIANT');
+    expect(legacy.verdict.exemption).toEqual({
+      kind: 'suppressed',
+      by: 'Metadata guard.SuppressedRules IAM_USER_NO_POLICIES_CHECK on LegacyIntegrationUser',
+    });
+    expect(legacy.verdict.annotation).toContain('AmazonSQSFullAccess (managed)');
+  });
+
+  it('without exemption parameters the tagged and /emergency/ users are NON_COMPLIANT', () => {
+    expect(user(findings, 'break-glass-admin').verdict.compliance).toBe('NON_COMPLIANT');
+    expect(user(findings, 'emergency-operator').verdict.compliance).toBe('NON_COMPLIANT');
+  });
+
+  it('the rule parameters exempt by tag and by path exactly as the Config rule does', () => {
+    const exempt = check(
+      handWritten,
+      parseRuleParameters({ exemptionTagKey: 'break-glass', exemptPathPrefixes: '/emergency/' }),
+      FIXTURE,
+    );
+    expect(user(exempt, 'break-glass-admin').verdict.exemption).toEqual({
+      kind: 'tag',
+      tagKey: 'break-glass',
+      reason: 'SEC-1234 approved emergency access',
+    });
+    expect(user(exempt, 'emergency-operator').verdict.exemption).toEqual({
+      kind: 'path',
+      prefix: '/emergency/',
+    });
+  });
+
+  it('exemptUserNames matches the resolved user name without regard to case', () => {
+    const exempt = check(handWritten, parseRuleParameters({ exemptUserNames: 'DEPLOY-PROD' }), FIXTURE);
+    expect(user(exempt, 'deploy-prod').verdict.exemption).toEqual({ kind: 'user-name' });
+  });
+
+  it('requiredGroupName is met through an AWS::IAM::UserToGroupAddition that names the group by !Ref', () => {
+    const required = check(handWritten, parseRuleParameters({ requiredGroupName: 'analysts' }), FIXTURE);
+    expect(user(required, 'analyst').verdict.compliance).toBe('COMPLIANT');
+    expect(user(required, 'reporting').verdict.missingRequiredGroup).toBe('analysts');
+  });
+
+  it('each finding points at the line of the user resource', () => {
+    expect(user(findings, 'deploy-prod').candidate.line).toBe(lineOf(handWritten, 'DeployUser:'));
+    expect(user(findings, 'reporting').candidate.line).toBe(lineOf(handWritten, 'ReportingUser:'));
+  });
+});
+
+describe('check-template on small templates', () => {
+  const json = JSON.stringify(
+    {
+      Resources: {
+        Alice: {
+          Type: 'AWS::IAM::User',
+          Properties: { UserName: 'alice', ManagedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] },
+        },
+      },
+    },
+    null,
+    2,
+  );
+
+  it('a JSON template gets the same verdict, with line numbers', () => {
+    const [alice] = check(json, defaults, 'template.json');
+    expect(alice?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(alice?.candidate.line).toBe(lineOf(json, '"Alice"'));
+  });
+
+  it('a suppression on the only attaching AWS::IAM::Policy exempts the user; on one of two it does not', () => {
+    const template = (suppressSecond: boolean) => `
+Resources:
+  Bob:
+    Type: AWS::IAM::User
+    Properties: { UserName: bob }
+  First:
+    Type: AWS::IAM::Policy
+    Metadata: { guard: { SuppressedRules: [IAM_USER_NO_POLICIES_CHECK] } }
+    Properties: { PolicyName: first, PolicyDocument: {}, Users: [!Ref Bob] }
+  Second:
+    Type: AWS::IAM::Policy
+    ${suppressSecond ? 'Metadata: { guard: { SuppressedRules: [IAM_USER_NO_POLICIES_CHECK] } }' : ''}
+    Properties: { PolicyName: second, PolicyDocument: {}, Users: [bob] }
+`;
+    const [both] = check(template(true));
+    expect(both?.verdict.exemption).toEqual({
+      kind: 'suppressed',
+      by: 'Metadata guard.SuppressedRules IAM_USER_NO_POLICIES_CHECK on First, Second',
+    });
+    const [one] = check(template(false));
+    expect(one?.verdict.compliance).toBe('NON_COMPLIANT');
+  });
+
+  it('a suppression of another rule changes nothing', () => {
+    const [carol] = check(`
+Resources:
+  Carol:
+    Type: AWS::IAM::User
+    Metadata: { guard: { SuppressedRules: [IAM_NO_INLINE_POLICY_CHECK] } }
+    Properties: { UserName: carol, Policies: [{ PolicyName: p, PolicyDocument: {} }] }
+`);
+    expect(carol?.verdict.compliance).toBe('NON_COMPLIANT');
+  });
+
+  it('a user name chosen by !If is judged under both names: exempting one name is not enough', () => {
+    const text = `
+Conditions: { Blue: !Equals [a, a] }
+Resources:
+  Dana:
+    Type: AWS::IAM::User
+    Properties:
+      UserName: !If [Blue, dana-blue, dana-green]
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+`;
+    expect(check(text, parseRuleParameters({ exemptUserNames: 'dana-blue' }))[0]?.verdict.compliance).toBe(
+      'NON_COMPLIANT',
+    );
+    expect(
+      check(text, parseRuleParameters({ exemptUserNames: 'dana-blue,dana-green' }))[0]?.verdict.compliance,
+    ).toBe('COMPLIANT');
+  });
+
+  it('checkManagedPolicies "false" leaves a managed-only user COMPLIANT, as in the rule', () => {
+    const [alice] = check(json, parseRuleParameters({ checkManagedPolicies: 'false' }));
+    expect(alice?.verdict.compliance).toBe('COMPLIANT');
+  });
+});
+
+describe('check-template on input it cannot read', () => {
+  it('a YAML syntax error is an InputError naming the file and the line', () => {
+    expect(() => check('Resources:\n  A: [unclosed\n', defaults, 'broken.yaml')).toThrow(
+      /broken\.yaml: cannot be parsed as JSON or YAML \(line \d+\)/,
+    );
+  });
+
+  it('a document without Resources (and not a Terraform plan) is rejected', () => {
+    expect(() => check('{"AWSTemplateFormatVersion": "2010-09-09"}', defaults, 'x.json')).toThrow(InputError);
+    expect(() => check('{"AWSTemplateFormatVersion": "2010-09-09"}', defaults, 'x.json')).toThrow(
+      /x\.json: is not a CloudFormation template \(no Resources section\) or a Terraform plan/,
+    );
+  });
+
+  it('a resource without a Type is rejected with the path of the field', () => {
+    expect(() => check('Resources:\n  Alice:\n    Properties: {}\n')).toThrow(
+      /not a valid CloudFormation template: Resources\.Alice\.Type/,
+    );
+  });
+
+  it('a duplicate logical ID is rejected rather than silently keeping one of them', () => {
+    expect(() =>
+      check(
+        'Resources:\n  A:\n    Type: AWS::IAM::User\n  A:\n    Type: AWS::IAM::User\n',
+        defaults,
+        'dup.yaml',
+      ),
+    ).toThrow(/dup\.yaml: cannot be parsed/);
+  });
+
+  it('an empty file and a YAML list are rejected', () => {
+    expect(() => check('', defaults, 'empty.yaml')).toThrow(/empty\.yaml: is not a CloudFormation template/);
+    expect(() => check('- a\n- b\n', defaults, 'list.yaml')).toThrow(
+      /list\.yaml: is not a CloudFormation template/,
+    );
+  });
+});

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkTexts } from '../rule/iac/check.js';
+import type { IacFinding } from '../rule/iac/judge.js';
+import { parseRuleParameters } from '../rule/parameters.js';
+
+const FIXTURE = 'test/fixtures/templates/terraform-plan.json';
+const planText = readFileSync(FIXTURE, 'utf8');
+
+function check(text: string, params = parseRuleParameters({})): IacFinding[] {
+  return checkTexts([{ file: FIXTURE, text }], params);
+}
+function user(findings: IacFinding[], name: string): IacFinding {
+  const found = findings.find((f) => f.user.userName === name);
+  if (found === undefined)
+    throw new Error(`no finding for ${name}: ${findings.map((f) => f.user.userName).join(', ')}`);
+  return found;
+}
+const policyNames = (f: IacFinding) => f.verdict.directPolicies.map((p) => `${p.name} (${p.kind})`).sort();
+
+describe('check-template on a Terraform plan (terraform show -json)', () => {
+  const findings = check(planText);
+
+  it('a created user with an aws_iam_user_policy and an aws_iam_user_policy_attachment is NON_COMPLIANT', () => {
+    const alice = user(findings, 'alice');
+    expect(alice.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(alice.candidate.address).toBe('aws_iam_user.alice');
+    expect(policyNames(alice)).toEqual(['deploy-artifacts (managed)', 's3-read (inline)']);
+  });
+
+  it('a policy ARN known only after apply is named from the aws_iam_policy the configuration refers to', () => {
+    const attachment = user(findings, 'alice').candidate.attachments.find(
+      (a) => a.name === 'deploy-artifacts',
+    );
+    expect(attachment).toMatchObject({
+      from: 'aws_iam_user_policy_attachment.alice_deploy',
+      arn: expect.stringMatching(/after apply/),
+    });
+  });
+
+  it('aws_iam_policy_attachment users: a known name outside the plan and an entry known only after apply both count', () => {
+    const carol = user(findings, 'carol');
+    expect(carol.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(carol.candidate.notes.join('\n')).toMatch(/not created or changed by this plan/);
+    const dave = findings.find((f) => f.candidate.address === 'aws_iam_user.dave');
+    expect(dave?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(policyNames(dave as IacFinding)).toEqual(['ReadOnlyAccess (managed)']);
+  });
+
+  it('a user whose name is known only after apply is judged by its address, with a note', () => {
+    const dave = findings.find((f) => f.candidate.address === 'aws_iam_user.dave') as IacFinding;
+    expect(dave.user.userName).toBe('aws_iam_user.dave');
+    expect(dave.user.path).toBe('/contractors/');
+    expect(dave.candidate.notes).toContain('the user name is known only after apply');
+  });
+
+  it('the exemption tag is read from tags_all (provider default tags included)', () => {
+    const exempt = check(planText, parseRuleParameters({ exemptionTagKey: 'break-glass' }));
+    expect(user(exempt, 'bob').verdict.exemption).toEqual({
+      kind: 'tag',
+      tagKey: 'break-glass',
+      reason: 'SEC-42 emergency administrator',
+    });
+    expect(user(findings, 'bob').verdict.compliance).toBe('NON_COMPLIANT');
+  });
+
+  it('a created user with only a group membership is COMPLIANT, and meets requiredGroupName', () => {
+    expect(user(findings, 'erin').verdict.compliance).toBe('COMPLIANT');
+    const required = check(planText, parseRuleParameters({ requiredGroupName: 'developers' }));
+    expect(user(required, 'erin').verdict.compliance).toBe('COMPLIANT');
+    expect(user(required, 'alice').verdict.missingRequiredGroup).toBe('developers');
+  });
+
+  it('no-op and delete changes do not count: an unchanged user with an existing attachment is not reported', () => {
+    expect(findings.map((f) => f.user.userName)).not.toContain('frank');
+  });
+
+  it('a replaced attachment in a module with count reaches its user through the configuration reference', () => {
+    const grace = user(findings, 'grace');
+    expect(grace.candidate.address).toBe('module.team.aws_iam_user.member[0]');
+    expect(policyNames(grace)).toEqual(['ViewOnlyAccess (managed)']);
+  });
+
+  it('data sources and other providers are ignored', () => {
+    expect(findings.map((f) => f.candidate.address)).not.toContain('data.aws_iam_policy.readonly');
+    expect(findings).toHaveLength(6);
+  });
+});
+
+describe('check-template on a Terraform plan it cannot read', () => {
+  it('a resource change without actions is rejected with the path of the field', () => {
+    const broken = JSON.stringify({
+      format_version: '1.2',
+      resource_changes: [{ address: 'aws_iam_user.x', type: 'aws_iam_user', change: { after: {} } }],
+    });
+    expect(() => check(broken)).toThrow(/not a valid Terraform plan: resource_changes\.0\.change\.actions/);
+  });
+
+  it('a plan whose resource_changes is not a list is rejected', () => {
+    expect(() => check(JSON.stringify({ format_version: '1.2', resource_changes: {} }))).toThrow(
+      /not a valid Terraform plan: resource_changes/,
+    );
+  });
+
+  it('Terraform state or configuration JSON (no format_version and resource_changes) is not taken for a plan', () => {
+    expect(() => check(JSON.stringify({ values: { root_module: {} } }))).toThrow(
+      /terraform show -json plan\.out/,
+    );
+  });
+});
