@@ -1,0 +1,88 @@
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A small HTTP proxy in front of the emulator that answers one chosen IAM action with an error, so that tests
+ * can fail a migration at any step and check the rollback. IAM speaks the AWS query protocol: the action is
+ * the `Action` field of the form-encoded body.
+ */
+export interface FaultProxy {
+  readonly endpoint: string;
+  /** Fails the `occurrence`-th call (1 = the next) of `action` from now on, once. */
+  failOnce(action: string, occurrence?: number): void;
+  /** Removes any pending fault. */
+  clear(): void;
+  /** Every IAM action forwarded or failed since the last clear(), in order. */
+  readonly actions: string[];
+  /** The actions that were answered with the injected error. */
+  readonly failed: string[];
+  stop(): Promise<void>;
+}
+
+/** The error code the proxy answers with: a client error the SDK does not retry. */
+export const INJECTED_ERROR_CODE = 'InjectedFault';
+
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  let fault: { action: string; remaining: number } | undefined;
+  const actions: string[] = [];
+  const failed: string[] = [];
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? '';
+      if (action !== '') actions.push(action);
+      if (fault !== undefined && action === fault.action && --fault.remaining === 0) {
+        fault = undefined;
+        failed.push(action);
+        res.writeHead(400, { 'content-type': 'text/xml' });
+        res.end(
+          `<ErrorResponse><Error><Type>Sender</Type><Code>${INJECTED_ERROR_CODE}</Code><Message>fault injected into ${action}</Message></Error><RequestId>fault</RequestId></ErrorResponse>`,
+        );
+        return;
+      }
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host },
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', (error) => {
+        res.writeHead(502);
+        res.end(String(error));
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    failOnce(action, occurrence = 1) {
+      if (occurrence < 1) throw new Error('occurrence starts at 1');
+      fault = { action, remaining: occurrence };
+    },
+    clear() {
+      fault = undefined;
+      actions.length = 0;
+      failed.length = 0;
+    },
+    actions,
+    failed,
+    stop: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
