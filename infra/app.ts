@@ -1,6 +1,7 @@
-import { type App, type Environment, Validations } from 'aws-cdk-lib';
+import { type App, Aspects, type Environment, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AccountStack } from './account-stack.js';
+import { IamUserPolicyGuard } from './iam-user-policy-guard.js';
 import { MemberRoleStack } from './member-role-stack.js';
 import { OrganizationStack } from './organization-stack.js';
 import { readSettings } from './settings.js';
@@ -44,5 +45,6 @@ export function buildApp({ app, env }: AppOptions): App {
       'Member role for the organization rule, for accounts the StackSet does not reach (management account)',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  Aspects.of(app).add(new IamUserPolicyGuard({ ruleParameters: read.settings.ruleParameters }));
   return app;
 }
