@@ -22,12 +22,17 @@ export function renderTable(
   columns: readonly Column[],
   rows: readonly (readonly string[])[],
   colour: boolean,
+  /** Terminal width: the last column is cut to fit it, with "…". Unset: nothing is cut. */
+  maxWidth?: number,
 ): string {
   const widths = columns.map((c, i) => Math.max(c.heading.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const before = widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0);
+  const lastColumnRoom = maxWidth !== undefined ? Math.max(20, maxWidth - before) : Number.POSITIVE_INFINITY;
   const line = (cells: readonly string[], styleOf: (cell: string, i: number) => Style | undefined) =>
     cells
       .map((cell, i) => {
-        const padded = i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
+        const padded =
+          i === cells.length - 1 ? cutToWidth(cell, lastColumnRoom) : cell.padEnd(widths[i] ?? 0);
         const style = styleOf(cell, i);
         return style !== undefined ? paint(padded, style, colour) : padded;
       })
@@ -44,6 +49,10 @@ export function renderTable(
     ),
   );
   return `${[header, ...body].join('\n')}\n`;
+}
+
+function cutToWidth(text: string, room: number): string {
+  return text.length <= room ? text : `${text.slice(0, room - 1)}…`;
 }
 
 /** Colours a compliance type the way Config's console does: red for NON_COMPLIANT, green for COMPLIANT. */
