@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
  */
 export interface FaultProxy {
   readonly endpoint: string;
-  /** Fails the `occurrence`-th call (1 = the next) of `action` from now on, once. */
+  /** Fails the `occurrence`-th call (1 = the next) of `action` from now on, once. Faults add up. */
   failOnce(action: string, occurrence?: number): void;
-  /** Removes any pending fault. */
+  /** Removes pending faults and forgets the calls seen. */
   clear(): void;
   /** Every IAM action forwarded or failed since the last clear(), in order. */
   readonly actions: string[];
@@ -24,7 +24,7 @@ export const INJECTED_ERROR_CODE = 'InjectedFault';
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
-  let fault: { action: string; remaining: number } | undefined;
+  let faults: { action: string; remaining: number }[] = [];
   const actions: string[] = [];
   const failed: string[] = [];
 
@@ -35,8 +35,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const body = Buffer.concat(chunks);
       const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? '';
       if (action !== '') actions.push(action);
-      if (fault !== undefined && action === fault.action && --fault.remaining === 0) {
-        fault = undefined;
+      let hit = false;
+      for (const fault of faults) if (fault.action === action && --fault.remaining === 0) hit = true;
+      faults = faults.filter((f) => f.remaining > 0);
+      if (hit) {
         failed.push(action);
         res.writeHead(400, { 'content-type': 'text/xml' });
         res.end(
@@ -70,10 +72,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     endpoint: `http://127.0.0.1:${port}`,
     failOnce(action, occurrence = 1) {
       if (occurrence < 1) throw new Error('occurrence starts at 1');
-      fault = { action, remaining: occurrence };
+      faults.push({ action, remaining: occurrence });
     },
     clear() {
-      fault = undefined;
+      faults = [];
       actions.length = 0;
       failed.length = 0;
     },

@@ -1,0 +1,147 @@
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { clientsFor, EMULATOR_ACCOUNT_ID, type Emulator, startEmulator } from '../local/emulator.js';
+import { MigrationFailedError } from '../remediation/execute.js';
+import { describeStep, migrateUserPolicies } from '../remediation/migrate.js';
+import { silentLogger } from '../rule/log.js';
+import { type FaultProxy, INJECTED_ERROR_CODE, startFaultProxy } from './support/fault-proxy.js';
+import {
+  effectiveGrants,
+  emptyAccount,
+  expectNoGapNoSpread,
+  policyDocument,
+  readInventory,
+  seedAccount,
+} from './support/remediation-account.js';
+
+const S3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const EC2 = 'arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess';
+
+let emulator: Emulator;
+let iam: IAMClient;
+let proxy: FaultProxy;
+let proxied: IAMClient;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  iam = clientsFor(emulator.endpoint).iam;
+  proxy = await startFaultProxy(emulator.endpoint);
+  proxied = clientsFor(proxy.endpoint).iam;
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await emulator?.stop();
+});
+
+/**
+ * alice has two managed and two inline policies; one of the managed ones (EC2) is all that the existing
+ * group "readers" (bob's) grants, so alice joins it; the rest goes to a new policy-set group. The plan uses
+ * every mutating action: CreatePolicy x2, CreateGroup x1, AttachGroupPolicy x3, AddUserToGroup x2,
+ * DetachUserPolicy x2, DeleteUserPolicy x2.
+ */
+beforeEach(async () => {
+  await emptyAccount(iam);
+  await seedAccount(
+    iam,
+    {
+      groups: { readers: { managed: [EC2] } },
+      users: {
+        alice: {
+          managed: [S3, EC2],
+          inline: { queues: policyDocument('sqs:*'), topics: policyDocument('sns:Publish') },
+        },
+        bob: { groups: ['readers'] },
+      },
+    },
+    EMULATOR_ACCOUNT_ID,
+  );
+  proxy.clear();
+});
+
+const MUTATING_FAULTS: [action: string, occurrence: number][] = [
+  ['CreatePolicy', 1],
+  ['CreatePolicy', 2],
+  ['CreateGroup', 1],
+  ['AttachGroupPolicy', 1],
+  ['AttachGroupPolicy', 3],
+  ['AddUserToGroup', 1],
+  ['AddUserToGroup', 2],
+  ['DetachUserPolicy', 1],
+  ['DetachUserPolicy', 2],
+  ['DeleteUserPolicy', 1],
+  ['DeleteUserPolicy', 2],
+  // The read-backs: before anything is removed from the user, and at the end.
+  ['GetAccountAuthorizationDetails', 2],
+  ['GetAccountAuthorizationDetails', 3],
+];
+
+describe('a failure at any step is rolled back without an access gap', () => {
+  it('the plan these faults target uses every mutating action the stated number of times', async () => {
+    const { plan } = await migrateUserPolicies(iam, { userName: 'alice', dryRun: true });
+    const count = (action: string) => plan.filter((s) => s.action === action).length;
+    expect([
+      count('create-policy'),
+      count('create-group'),
+      count('attach-group-policy'),
+      count('add-user-to-group'),
+      count('detach-user-policy'),
+      count('delete-user-policy'),
+    ]).toEqual([2, 1, 3, 2, 2, 2]);
+  });
+
+  it.each(MUTATING_FAULTS)(
+    '%s failing (call %i) restores the account exactly; a re-run then succeeds',
+    async (action, occurrence) => {
+      const before = await readInventory(iam);
+      const grantsBefore = await effectiveGrants(iam, before);
+      const phases: string[] = [];
+      proxy.failOnce(action, occurrence);
+
+      const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+        sleep: async () => {},
+        afterChange: async ({ step, phase }) => {
+          phases.push(phase);
+          await expectNoGapNoSpread(iam, grantsBefore, 'alice', `after ${phase} of "${describeStep(step)}"`);
+        },
+      }).catch((error: unknown) => error);
+
+      expect(proxy.failed).toEqual([action]);
+      expect(failure).toBeInstanceOf(MigrationFailedError);
+      const error = failure as MigrationFailedError;
+      expect(error.message).toContain(INJECTED_ERROR_CODE);
+      expect(error.message).toMatch(/the account is as it was before the run/);
+      expect(error.rollbackFailures).toEqual([]);
+      expect(phases.filter((p) => p === 'rollback')).toHaveLength(phases.filter((p) => p === 'apply').length);
+      expect(await readInventory(iam)).toEqual(before);
+
+      const retry = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false });
+      expect(retry.status).toBe('migrated');
+      const after = await readInventory(iam);
+      expect(await effectiveGrants(iam, after)).toEqual(grantsBefore);
+      expect(after.users.alice).toMatchObject({ managed: [], inline: {} });
+      expect(after.users.alice?.groups).toContain('readers');
+      expect(after.groups.readers).toEqual(before.groups.readers);
+    },
+  );
+
+  it('a rollback step that fails too is reported with what to undo by hand, and the user keeps its grants', async () => {
+    const grantsBefore = await effectiveGrants(iam);
+    proxy.failOnce('DetachUserPolicy', 1);
+    proxy.failOnce('RemoveUserFromGroup', 1);
+
+    const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }).catch(
+      (e: unknown) => e,
+    );
+
+    expect(proxy.failed).toEqual(['DetachUserPolicy', 'RemoveUserFromGroup']);
+    expect(failure).toBeInstanceOf(MigrationFailedError);
+    const error = failure as MigrationFailedError;
+    expect(error.rollbackFailures.map((f) => f.step.action)).toContain('add-user-to-group');
+    expect(error.message).toMatch(
+      /rollback FAILED for \d+ change\(s\), undo them by hand: add alice to group policy-set-/,
+    );
+    const now = await effectiveGrants(iam);
+    expect(now.alice).toEqual(expect.arrayContaining(grantsBefore.alice ?? []));
+    expect(now.bob).toEqual(grantsBefore.bob);
+  });
+});
