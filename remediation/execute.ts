@@ -169,9 +169,6 @@ async function rollback(
     if (!isMutatingStep(step)) continue;
     try {
       await undo(iam, step, state);
-      undone.push(step);
-      options.log({ event: 'step-undone', action: step.action, step: describeStep(step) });
-      await options.afterChange?.({ step, phase: 'rollback' });
     } catch (error) {
       failures.push({ step, error: errorText(error) });
       options.log({
@@ -180,7 +177,12 @@ async function rollback(
         step: describeStep(step),
         error: errorText(error),
       });
+      continue;
     }
+    undone.push(step);
+    options.log({ event: 'step-undone', action: step.action, step: describeStep(step) });
+    // Outside the try: a failing check in a test's hook must not pass for a failed undo.
+    await options.afterChange?.({ step, phase: 'rollback' });
   }
   return { undone, failures };
 }
