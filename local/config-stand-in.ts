@@ -64,8 +64,8 @@ const VALID_EVALUATION_TYPES = new Set(['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLI
 export async function startConfigStandIn(): Promise<ConfigStandIn> {
   const rules = new Map<string, Map<string, StoredResult>>();
   const latestOf = (rule: string) => {
-    let latest = rules.get(rule);
-    if (latest === undefined) rules.set(rule, (latest = new Map()));
+    const latest = rules.get(rule) ?? new Map<string, StoredResult>();
+    rules.set(rule, latest);
     return latest;
   };
   const reported: StoredResult[] = [];
