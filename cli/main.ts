@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { awsClientsFrom } from './aws-clients.js';
+import { checkTemplateCommand } from './check-template.js';
 import type { BindAction, CliCommand, CliIo, CommandContext, GlobalOptions } from './command.js';
 import { EXIT_CODE } from './command.js';
 import { describeError } from './errors.js';
@@ -10,7 +11,7 @@ import { scanCommand } from './scan.js';
  * Every subcommand, one file each. To add one, write cli/<name>.ts exporting a CliCommand (see cli/command.ts)
  * and add it here.
  */
-export const COMMANDS: readonly CliCommand[] = [scanCommand, remediateCommand];
+export const COMMANDS: readonly CliCommand[] = [scanCommand, remediateCommand, checkTemplateCommand];
 
 /** The program's name, as package.json's "bin" installs it. */
 export const PROGRAM_NAME = 'iam-user-policies';

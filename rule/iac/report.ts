@@ -59,38 +59,6 @@ export function findingsToJson(findings: readonly IacFinding[]): {
   return { findings: out, summary };
 }
 
-/** A plain-text table for people: one line per user, then the notes that explain unknown values. */
-export function findingsToTable(findings: readonly IacFinding[]): string {
-  if (findings.length === 0) return 'No IAM users found in the given files.\n';
-  const rows = sortFindings(findings).map((f) => [
-    f.verdict.compliance,
-    f.user.userName,
-    `${f.candidate.file}${f.candidate.line !== undefined ? `:${f.candidate.line}` : ''}${f.candidate.address !== undefined ? ` ${f.candidate.address}` : ''}`,
-    f.verdict.annotation,
-  ]);
-  const header = ['COMPLIANCE', 'USER', 'WHERE', 'REASON'];
-  const widths = header.map((h, i) =>
-    Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  const notes = sortFindings(findings).flatMap((f) =>
-    f.candidate.notes.map((n) => `  note (${f.user.userName}): ${n}`),
-  );
-  const nonCompliant = findings.filter((f) => f.verdict.compliance === 'NON_COMPLIANT').length;
-  return [
-    line(header),
-    ...rows.map(line),
-    ...(notes.length > 0 ? ['', ...notes] : []),
-    '',
-    `${findings.length} user(s): ${nonCompliant} NON_COMPLIANT, ${findings.length - nonCompliant} COMPLIANT (${findings.filter((f) => f.verdict.exemption !== undefined).length} exempt).`,
-    '',
-  ].join('\n');
-}
-
 /** NON_COMPLIANT first, then by file, line and name, so that output is stable between runs. */
 export function sortFindings(findings: readonly IacFinding[]): IacFinding[] {
   const order = (c: string) => (c === 'NON_COMPLIANT' ? 0 : 1);
