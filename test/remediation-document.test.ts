@@ -7,6 +7,7 @@ import {
   FUNCTION_NAME_PLACEHOLDER,
 } from '../remediation/automation-document.js';
 import { RemediationPayloadSchema } from '../remediation/handler.js';
+import { MIGRATION_IAM_PERMISSIONS } from '../remediation/permissions.js';
 
 interface Parameter {
   type: string;
@@ -162,5 +163,16 @@ describe('the migration runbook', () => {
   it('is the YAML file as written, with only the function name replaced', () => {
     const raw = parse(readFileSync(AUTOMATION_DOCUMENT_FILE, 'utf8'));
     expect(automationDocumentContent(FUNCTION_NAME_PLACEHOLDER)).toEqual(raw);
+  });
+
+  it('the README lists every IAM action the migration function gets, with its resource, and no other', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('## Remediation');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    for (const p of MIGRATION_IAM_PERMISSIONS) {
+      const resource = p.resource.slice(p.resource.lastIndexOf(':') + 1);
+      expect(section).toContain(`| \`${p.action}\` | \`${resource}\` |`);
+    }
+    expect(section.match(/^\| `iam:/gm)).toHaveLength(MIGRATION_IAM_PERMISSIONS.length);
   });
 });
