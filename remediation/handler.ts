@@ -1,5 +1,5 @@
 import { IAMClient } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import { jsonLineLogger } from '../rule/log.js';
 import { parseOrThrow } from '../rule/schemas/config-rule-event.js';
 import { IAM_RESOURCE_ID, type MigrationResult, migrateUserPolicies } from './migrate.js';

@@ -1,5 +1,5 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Logger, silentLogger } from '../rule/log.js';
 import { IAM_GROUP_NAME, IAM_USER_NAME } from '../rule/parameters.js';
 import { parseOrThrow } from '../rule/schemas/config-rule-event.js';

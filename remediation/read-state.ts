@@ -7,7 +7,7 @@ import {
   type ManagedPolicyDetail,
   type UserDetail,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../rule/schemas/config-rule-event.js';
 import { sameIamName } from '../rule/user.js';
 import type {
