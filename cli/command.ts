@@ -15,8 +15,6 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** Colour is used only when the results go to a terminal. */
   readonly colour: boolean;
-  /** Progress lines are written only when stderr is a terminal or the account is large. */
-  readonly stderrIsTerminal: boolean;
 }
 
 /** The flags every subcommand accepts, given before or after the subcommand name. */

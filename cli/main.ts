@@ -96,6 +96,5 @@ export function processIo(): CliIo {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     colour: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
-    stderrIsTerminal: process.stderr.isTTY === true,
   };
 }
