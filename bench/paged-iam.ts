@@ -72,14 +72,11 @@ export interface PagedIamCalls {
 }
 
 /**
- * Counts the IAM calls of the rule's reader and of the naive scan against IAM-style paging of the emulated
- * account's real users (read from `source` in one uncounted call), so the count the README quotes for AWS
- * is measured, not derived.
+ * Counts the IAM calls of the rule's reader and of the naive scan against IAM-style paging of `users` (the
+ * emulated account's real users, see `accountSnapshot`), so the count the README quotes for AWS is measured,
+ * not derived.
  */
-export async function pagedIamCalls(source: IAMClient): Promise<PagedIamCalls> {
-  const answer = await source.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User'] }));
-  const users = answer.UserDetailList ?? [];
-
+export async function pagedIamCalls(users: readonly UserDetail[]): Promise<PagedIamCalls> {
   const forRule = pagingIamClient(users);
   const read = await readAccountUsers(forRule.iam);
   if (read.length !== users.length) throw new Error(`paged read saw ${read.length} of ${users.length} users`);
@@ -96,4 +93,10 @@ export async function pagedIamCalls(source: IAMClient): Promise<PagedIamCalls> {
   forNaive.mock.restore();
   configMock.restore();
   return { rule, naive };
+}
+
+/** The account's users as GetAccountAuthorizationDetails returns them, in one uncounted call to the emulator. */
+export async function accountSnapshot(source: IAMClient): Promise<UserDetail[]> {
+  const answer = await source.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User'] }));
+  return answer.UserDetailList ?? [];
 }

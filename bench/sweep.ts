@@ -8,7 +8,7 @@ import { silentLogger } from '../rule/log.js';
 import { runConfigRule } from '../rule/run-rule.js';
 import { type CallCounter, countCalls } from './call-counter.js';
 import { type ComplianceByUserId, naivePerUserScan } from './naive-scan.js';
-import { type PagedIamCalls, pagedIamCalls } from './paged-iam.js';
+import { accountSnapshot, type PagedIamCalls, pagedIamCalls } from './paged-iam.js';
 
 /** What one approach cost for one sweep of the account. */
 export interface SweepCost {
@@ -133,7 +133,7 @@ export async function measureSweep(
     ruleRepeat,
     naive,
     naiveConcurrent,
-    iamCallsWithAwsPaging: await pagedIamCalls(iam),
+    iamCallsWithAwsPaging: await pagedIamCalls(await accountSnapshot(iam)),
     iamCallRatio: naive.iamCalls / rule.iamCalls,
     wallTimeRatio: naive.wallMs / rule.wallMs,
     disagreements: [

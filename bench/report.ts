@@ -1,0 +1,283 @@
+import type { ChangeEventMeasurement } from './change-events.js';
+import type { ImportTiming } from './cold-start.js';
+import type { RemediationMeasurement } from './remediation.js';
+import type { BundleShare } from './rule-bundle.js';
+import type { SweepCost, SweepMeasurement } from './sweep.js';
+
+/** Everything one `npm run bench` measured: what bench/results/latest.json holds. */
+export interface BenchResult {
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly memoryGiB: number;
+    readonly node: string;
+    readonly platform: string;
+    readonly moto: string;
+    readonly commit: string;
+    /** The machine's 1-minute load average when the run started: timings from a busy machine mislead. */
+    readonly loadAverage1m: number;
+  };
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  readonly seeding: readonly { readonly users: number; readonly wallMs: number }[];
+  readonly sweeps: readonly SweepMeasurement[];
+  readonly changeEvents?: ChangeEventMeasurement;
+  readonly bundle?: {
+    readonly bytes: number;
+    /** Where the measured file came from: the CDK app's synthesized asset. */
+    readonly source: string;
+    /** The in-memory esbuild build the regression test uses: must equal `bytes`. */
+    readonly esbuildBytes: number;
+    readonly importTiming: ImportTiming;
+    readonly parts: readonly BundleShare[];
+  };
+  readonly remediation?: RemediationMeasurement;
+  readonly targets: readonly Target[];
+}
+
+/** One of issue 6's targets, and whether this run met it. */
+export interface Target {
+  readonly name: string;
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const ratio = (x: number) => `${x >= 100 ? n(x) : x.toFixed(1)}x`;
+
+/** The issue's targets, judged on this run's measurements. */
+export function judgeTargets(result: Omit<BenchResult, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  for (const s of result.sweeps) {
+    const iamLimit = Math.ceil(s.users / 1000);
+    const putLimit = Math.ceil(s.users / 100);
+    targets.push({
+      name: `sweep of ${n(s.users)} users: IAM calls`,
+      target: `<= ceil(N/1000) = ${iamLimit}`,
+      measured: `${s.rule.iamCalls} on the emulator, ${s.iamCallsWithAwsPaging.rule} with AWS paging`,
+      met: s.rule.iamCalls <= iamLimit && s.iamCallsWithAwsPaging.rule <= iamLimit,
+    });
+    targets.push({
+      name: `sweep of ${n(s.users)} users: PutEvaluations calls`,
+      target: `<= ceil(N/100) = ${putLimit}`,
+      measured: `${s.rule.putEvaluationsCalls} (first sweep), ${s.ruleRepeat.putEvaluationsCalls} (unchanged)`,
+      met: s.rule.putEvaluationsCalls <= putLimit,
+    });
+    targets.push({
+      name: `sweep of ${n(s.users)} users: same verdicts as the per-user scan`,
+      target: '0 users differ',
+      measured: `${s.disagreements.length} differ`,
+      met: s.disagreements.length === 0,
+    });
+    if (s.users >= 5000) {
+      targets.push({
+        name: `sweep of ${n(s.users)} users: IAM calls vs per-user scan`,
+        target: '>= 100x fewer',
+        measured: `${ratio(s.iamCallRatio)} (emulator), ${ratio(s.iamCallsWithAwsPaging.naive / s.iamCallsWithAwsPaging.rule)} (AWS paging)`,
+        met: s.iamCallRatio >= 100 && s.iamCallsWithAwsPaging.naive / s.iamCallsWithAwsPaging.rule >= 100,
+      });
+      targets.push({
+        name: `sweep of ${n(s.users)} users: wall time vs per-user scan`,
+        target: '>= 5x less',
+        measured: `${ratio(s.wallTimeRatio)} (sequential scan), ${ratio(s.naiveConcurrent.wallMs / s.rule.wallMs)} (8 at a time)`,
+        met: s.wallTimeRatio >= 5,
+      });
+    }
+  }
+  const c = result.changeEvents;
+  if (c !== undefined) {
+    targets.push({
+      name: 'change notification: AWS calls per event',
+      target: 'exactly 1',
+      measured: `${c.minCallsPerEvent}..${c.maxCallsPerEvent} over ${n(c.events)} events`,
+      met: c.minCallsPerEvent === 1 && c.maxCallsPerEvent === 1,
+    });
+  }
+  const b = result.bundle;
+  if (b !== undefined) {
+    targets.push({
+      name: 'rule bundle size',
+      target: '<= 400 KiB (409,600 bytes)',
+      measured: `${n(b.bytes)} bytes (${kib(b.bytes)})`,
+      met: b.bytes <= 400 * 1024,
+    });
+    targets.push({
+      name: 'rule bundle import over bare Node',
+      target: '<= 100 ms',
+      measured: `${b.importTiming.overBareNodeMs.toFixed(0)} ms (${b.importTiming.overBareNodeWithSourceMapsMs.toFixed(0)} ms with --enable-source-maps)`,
+      met: b.importTiming.overBareNodeMs <= 100 && b.importTiming.overBareNodeWithSourceMapsMs <= 100,
+    });
+    targets.push({
+      name: 'the regression test builds the same bundle the CDK app deploys',
+      target: 'same bytes',
+      measured: `${n(b.esbuildBytes)} vs ${n(b.bytes)} bytes`,
+      met: b.esbuildBytes === b.bytes,
+    });
+  }
+  return targets;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function sweepRow(users: number, approach: string, cost: SweepCost, pagedIam: number): string[] {
+  return [
+    n(users),
+    approach,
+    n(cost.iamCalls),
+    n(pagedIam),
+    n(cost.putEvaluationsCalls),
+    n(cost.configReadCalls),
+    seconds(cost.wallMs),
+  ];
+}
+
+/** The result as Markdown: the tables the README's Performance section quotes. */
+export function renderReport(result: BenchResult): string {
+  const parts: string[] = [];
+  const m = result.machine;
+  parts.push(
+    `Measured ${result.startedAt.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.moto}, commit ${m.commit}, load average ${m.loadAverage1m} at the start.`,
+  );
+  if (result.sweeps.length > 0) {
+    const rows: string[][] = [];
+    for (const s of result.sweeps) {
+      const paged = s.iamCallsWithAwsPaging;
+      rows.push(sweepRow(s.users, 'rule, first sweep', s.rule, paged.rule));
+      rows.push(sweepRow(s.users, 'rule, unchanged account', s.ruleRepeat, paged.rule));
+      rows.push(sweepRow(s.users, 'per-user scan', s.naive, paged.naive));
+      rows.push(sweepRow(s.users, 'per-user scan, 8 at a time', s.naiveConcurrent, paged.naive));
+    }
+    parts.push(
+      '### Periodic sweep\n',
+      table(
+        [
+          'Users',
+          'Approach',
+          'IAM calls (emulator)',
+          'IAM calls (AWS paging)',
+          'PutEvaluations',
+          'Config reads',
+          'Wall time',
+        ],
+        rows,
+      ),
+    );
+    parts.push(
+      '',
+      table(
+        [
+          'Users',
+          'IAM calls, scan / rule',
+          'Wall time, scan / rule',
+          '8-at-a-time scan / rule',
+          'Verdicts differ',
+        ],
+        result.sweeps.map((s) => [
+          n(s.users),
+          `${ratio(s.iamCallRatio)} (AWS paging: ${ratio(s.iamCallsWithAwsPaging.naive / s.iamCallsWithAwsPaging.rule)})`,
+          ratio(s.wallTimeRatio),
+          ratio(s.naiveConcurrent.wallMs / s.rule.wallMs),
+          String(s.disagreements.length),
+        ]),
+      ),
+    );
+  }
+  const c = result.changeEvents;
+  if (c !== undefined) {
+    parts.push(
+      '\n### Change notifications\n',
+      table(
+        [
+          'Events',
+          'Event size',
+          'Per event, median',
+          'p99',
+          'Rule code only, median',
+          'p99',
+          'AWS calls per event',
+        ],
+        [
+          [
+            n(c.events),
+            `${n(c.eventBytes.min)}..${n(c.eventBytes.max)} bytes`,
+            `${c.medianMicros.toFixed(0)} µs`,
+            `${c.p99Micros.toFixed(0)} µs`,
+            `${c.decisionMedianMicros.toFixed(0)} µs`,
+            `${c.decisionP99Micros.toFixed(0)} µs`,
+            c.minCallsPerEvent === c.maxCallsPerEvent
+              ? String(c.minCallsPerEvent)
+              : `${c.minCallsPerEvent}..${c.maxCallsPerEvent}`,
+          ],
+        ],
+      ),
+    );
+  }
+  const b = result.bundle;
+  if (b !== undefined) {
+    const t = b.importTiming;
+    parts.push(
+      '\n### Cold start of the rule bundle\n',
+      table(
+        ['Bundle', 'Bare `node`', 'Import', 'Over bare node', 'With --enable-source-maps', 'Runs'],
+        [
+          [
+            `${n(b.bytes)} bytes (${kib(b.bytes)})`,
+            `${t.bareNodeMs.toFixed(0)} ms`,
+            `${t.importMs.toFixed(0)} ms`,
+            `${t.overBareNodeMs.toFixed(0)} ms`,
+            `${t.overBareNodeWithSourceMapsMs.toFixed(0)} ms over bare`,
+            `median of ${t.runs}`,
+          ],
+        ],
+      ),
+      '',
+      table(
+        ['Where the bytes go', 'Size'],
+        b.parts.map((p) => [p.part, kib(p.bytes)]),
+      ),
+    );
+  }
+  const r = result.remediation;
+  if (r !== undefined) {
+    const perUser = (calls: number, users: number) =>
+      users > 1 ? ` (${(calls / users).toFixed(1)} per user)` : '';
+    parts.push(
+      '\n### Remediation\n',
+      table(
+        ['Migration', 'IAM calls', 'Wall time', 'Groups used', 'Still NON_COMPLIANT'],
+        [
+          [
+            '1 user, 10 managed + 5 inline policies',
+            n(r.singleUser.iamCalls),
+            seconds(r.singleUser.wallMs),
+            String(r.singleUser.groupsUsed),
+            String(r.singleUser.stillNonCompliant),
+          ],
+          [
+            `${r.batch.users} users, ${r.batch.policySets} shared policy sets${r.batch.converged ? ' (converged)' : ' (DID NOT CONVERGE)'}`,
+            `${n(r.batch.iamCalls)}${perUser(r.batch.iamCalls, r.batch.users)}`,
+            `${seconds(r.batch.wallMs)}${r.batch.users > 1 ? ` (${(r.batch.wallMs / r.batch.users).toFixed(0)} ms per user)` : ''}`,
+            String(r.batch.groupsUsed),
+            String(r.batch.stillNonCompliant),
+          ],
+        ],
+      ),
+    );
+  }
+  if (result.targets.length > 0) {
+    parts.push(
+      '\n### Targets\n',
+      table(
+        ['Target', 'Goal', 'Measured', 'Met'],
+        result.targets.map((t) => [t.name, t.target, t.measured, t.met ? 'yes' : '**no**']),
+      ),
+    );
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,103 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { BUNDLING, REPO_ROOT, RULE_ENTRY } from '../infra/bundling.js';
+
+/** The rule's deployable bundle: its bytes and esbuild's account of where they come from. */
+export interface RuleBundle {
+  /** Bytes of index.mjs, the file Lambda loads. */
+  readonly bytes: number;
+  readonly path: string | undefined;
+  readonly metafile: Metafile;
+}
+
+/**
+ * Builds the rule's bundle in memory with esbuild and the options the CDK app gives NodejsFunction
+ * (infra/bundling.ts), translated the way NodejsFunction translates them (bundle, platform node, ESM, the
+ * target, minify, linked source map without sources, main fields, no external modules). Takes well under a
+ * second, so the regression test can check the bytes on every `npm test`; the benchmark checks that it
+ * matches the asset the CDK app synthesizes.
+ *
+ * @see https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda_nodejs.BundlingOptions.html
+ */
+export async function buildRuleBundle(): Promise<RuleBundle> {
+  const result = await build({
+    entryPoints: [RULE_ENTRY],
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    platform: 'node',
+    format: BUNDLING.format === 'esm' ? 'esm' : 'cjs',
+    ...(BUNDLING.target !== undefined ? { target: BUNDLING.target } : {}),
+    minify: BUNDLING.minify === true,
+    sourcemap: BUNDLING.sourceMap === true ? 'linked' : false,
+    sourcesContent: BUNDLING.sourcesContent !== false,
+    external: [...(BUNDLING.externalModules ?? ['@aws-sdk/*'])],
+    ...(BUNDLING.mainFields !== undefined ? { mainFields: [...BUNDLING.mainFields] } : {}),
+    outfile: join(REPO_ROOT, 'bench', 'results', 'rule-bundle', 'index.mjs'),
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs') || f.path.endsWith('.js'));
+  if (code === undefined) throw new Error('esbuild produced no JavaScript file for the rule');
+  return { bytes: code.contents.byteLength, path: undefined, metafile: result.metafile };
+}
+
+/**
+ * Synthesizes the CDK app (infra/app.ts) into a temporary directory and returns the rule function's asset:
+ * the asset whose esbuild metafile names rule/handler.ts as its entry point. This is the file Lambda runs.
+ */
+export async function synthesizedRuleBundle(): Promise<RuleBundle> {
+  const [{ App }, { buildApp }] = await Promise.all([import('aws-cdk-lib'), import('../infra/app.js')]);
+  const outdir = mkdtempSync(join(tmpdir(), 'bench-cdk-'));
+  buildApp({ app: new App({ outdir }) }).synth();
+  const entry = relative(REPO_ROOT, RULE_ENTRY);
+  for (const dir of readdirSync(outdir).filter((d) => d.startsWith('asset.'))) {
+    const metaPath = join(outdir, dir, 'index.meta.json');
+    if (!existsSync(metaPath)) continue;
+    const metafile = JSON.parse(readFileSync(metaPath, 'utf8')) as Metafile;
+    if (!Object.values(metafile.outputs).some((o) => o.entryPoint === entry)) continue;
+    const path = join(outdir, dir, 'index.mjs');
+    return { bytes: statSync(path).size, path, metafile };
+  }
+  throw new Error(`the synthesized app in ${outdir} has no asset built from ${entry}`);
+}
+
+/** Bytes in the bundle, by where they come from. */
+export interface BundleShare {
+  readonly part: string;
+  readonly bytes: number;
+}
+
+/**
+ * Groups the bundle's bytes by origin, from esbuild's metafile: each npm package (the SDK's split into its
+ * service clients, the credential chain, and the shared core), and the project's own folders.
+ */
+export function whereTheBytesGo(metafile: Metafile): BundleShare[] {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined);
+  if (output === undefined) throw new Error('the metafile has no entry point output');
+  const byPart = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const part = partOf(input);
+    byPart.set(part, (byPart.get(part) ?? 0) + bytesInOutput);
+  }
+  return [...byPart.entries()].map(([part, bytes]) => ({ part, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+function partOf(input: string): string {
+  const inModules = input.split('node_modules/').at(-1) ?? input;
+  if (inModules === input) return `${input.split('/')[0]}/ (project code)`;
+  const [scope, name] = inModules.split('/');
+  const pkg = scope?.startsWith('@') ? `${scope}/${name}` : (scope ?? input);
+  if (/^@aws-sdk\/(credential-provider-|nested-clients|token-providers)/.test(pkg)) {
+    return 'AWS SDK credential chain (@aws-sdk/credential-provider-*, nested-clients, token-providers)';
+  }
+  if (/^@aws-sdk\/client-/.test(pkg)) return `${pkg} (service client)`;
+  if (pkg.startsWith('@smithy/') || pkg.startsWith('@aws-sdk/') || pkg.startsWith('@aws/')) {
+    return pkg === '@smithy/core' || pkg === '@aws-sdk/core'
+      ? pkg
+      : 'other SDK runtime (@smithy/*, @aws-sdk/*)';
+  }
+  return pkg;
+}
