@@ -4,6 +4,7 @@ import { Policy, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { OperationsAlarms } from './alarms.js';
 import { globalIamRecordingWarning } from './regions.js';
+import { Remediation } from './remediation.js';
 import { RuleFunction } from './rule-function.js';
 import { RULE_WILDCARD_REASON, ruleCallStatements } from './rule-permissions.js';
 import {
@@ -38,6 +39,7 @@ export interface AccountStackProps extends StackProps {
 export class AccountStack extends Stack {
   readonly ruleFunction: RuleFunction;
   readonly configRule: CfnConfigRule;
+  readonly remediation: Remediation;
 
   constructor(scope: Construct, id: string, props: AccountStackProps = {}) {
     super(scope, id, props);
@@ -87,6 +89,11 @@ export class AccountStack extends Stack {
       reason: RULE_WILDCARD_REASON,
     });
 
+    this.remediation = new Remediation(this, 'Remediation', {
+      configRuleName: this.configRule.ref,
+      automatic: settings.automaticRemediation,
+    });
+
     const alarms = new OperationsAlarms(this, 'Alarms', {
       ...(settings.alarmTopicArn !== undefined ? { alarmTopicArn: settings.alarmTopicArn } : {}),
     });
@@ -96,8 +103,17 @@ export class AccountStack extends Stack {
       `The ${settings.ruleName} rule function failed: AWS Config results for IAM users may be stale. See its log group.`,
     );
 
+    alarms.watchFunctionErrors(
+      'RemediationErrors',
+      this.remediation.migrationFunction.function,
+      "A remediation (moving an IAM user's policies to groups) failed and was rolled back. See the Automation execution and the migration function's log group.",
+    );
+    alarms.notifyAutomationFailures('RemediationFailures', this.remediation.document.ref);
+
     new CfnOutput(this, 'RuleFunctionArn', { value: fn.functionArn });
     new CfnOutput(this, 'ConfigRuleName', { value: this.configRule.ref });
+    new CfnOutput(this, 'RemediationDocumentName', { value: this.remediation.document.ref });
+    new CfnOutput(this, 'AutomationAssumeRoleArn', { value: this.remediation.automationRole.roleArn });
   }
 }
 

@@ -10,6 +10,8 @@ export const BUNDLE_TARGET = 'node24';
 
 /** The rule's Lambda entry point, bundled on its own so the bundle holds only what the rule calls. */
 export const RULE_ENTRY = join(REPO_ROOT, 'rule', 'handler.ts');
+/** The migration function's entry point, invoked by the remediation Automation document. */
+export const MIGRATION_ENTRY = join(REPO_ROOT, 'remediation', 'handler.ts');
 
 /**
  * esbuild settings for every function: one minified ESM file (.mjs) with a source map, the AWS SDK clients

@@ -28,7 +28,7 @@ export class MemberRoleStack extends Stack {
     super(scope, id, props);
     const centralRoleArn = new CfnParameter(this, CENTRAL_ROLE_PARAMETER, {
       type: 'String',
-      description: 'ARN of the central rule function’s execution role (output of the organization stack)',
+      description: "ARN of the central rule function's execution role (output of the organization stack)",
       allowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}$',
     });
     this.role = new Role(this, 'Role', {

@@ -49,13 +49,13 @@ export class OrganizationStack extends Stack {
     const organizationId = new CfnParameter(this, 'OrganizationId', {
       type: 'String',
       description:
-        'Your AWS Organizations ID (o-…): only Config rules of its accounts may invoke the function',
+        'Your AWS Organizations ID (o-...): only Config rules of its accounts may invoke the function',
       allowedPattern: '^o-[a-z0-9]{10,32}$',
     }).valueAsString;
     const targetOus = new CfnParameter(this, 'TargetOrganizationalUnitIds', {
       type: 'CommaDelimitedList',
       description:
-        'Where the member role StackSet deploys: the root ID (r-…) for every account, or OU IDs (ou-…)',
+        'Where the member role StackSet deploys: the root ID (r-...) for every account, or OU IDs (ou-...)',
     }).valueAsList;
 
     this.ruleFunction = new RuleFunction(this, 'Rule', { memberRoleName: MEMBER_ROLE_NAME });

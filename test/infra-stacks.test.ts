@@ -12,9 +12,11 @@ import { parse } from 'yaml';
 import { AccountStack } from '../infra/account-stack.js';
 import { buildApp, STACK_NAMES } from '../infra/app.js';
 import { MEMBER_ROLE_NAME } from '../infra/member-role-stack.js';
+import { AUTOMATIC_REMEDIATION_LIMITS } from '../infra/remediation.js';
 import { RULE_ACTIONS, ruleCallStatements } from '../infra/rule-permissions.js';
 import { readSettings } from '../infra/settings.js';
 import { ensurePythonTools } from '../local/python-env.js';
+import { MIGRATION_IAM_PERMISSIONS } from '../remediation/permissions.js';
 import { RULE_PARAMETERS } from '../rule/parameters.js';
 
 const ACCOUNT = '111111111111';
@@ -49,23 +51,25 @@ afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every Allow statement of every IAM policy and role in a template. */
-function allowStatements(template: Template): { Action: string | string[]; Resource: unknown }[] {
-  const statements: { Action: string | string[]; Resource: unknown }[] = [];
-  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::Role']) {
-    for (const resource of Object.values(template.findResources(type))) {
-      const policies =
-        type === 'AWS::IAM::Policy' ? [resource.Properties] : (resource.Properties.Policies ?? []);
-      for (const p of policies)
-        statements.push(
-          ...p.PolicyDocument.Statement.filter((s: { Effect: string }) => s.Effect === 'Allow'),
-        );
-    }
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+/** The Allow statements of the IAM policies attached to roles whose logical ID starts with `rolePrefix`. */
+function allowStatements(template: Template, rolePrefix = ''): Statement[] {
+  const roleIds = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) =>
+    id.startsWith(rolePrefix),
+  );
+  const statements: Statement[] = [];
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    const roles = (policy.Properties.Roles ?? []) as { Ref: string }[];
+    if (!roles.some((r) => roleIds.includes(r.Ref))) continue;
+    statements.push(
+      ...policy.Properties.PolicyDocument.Statement.filter((st: { Effect: string }) => st.Effect === 'Allow'),
+    );
   }
   return statements;
 }
-const actionsOf = (template: Template) =>
-  allowStatements(template).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+const actionsOf = (template: Template, rolePrefix = '') =>
+  allowStatements(template, rolePrefix).flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
 
 describe('the account stack', () => {
   it('runs the rule on Node.js 24 (pinned, not NODEJS_LATEST) on arm64 from an ESM bundle', () => {
@@ -165,7 +169,7 @@ describe('the account stack', () => {
   });
 
   it('grants the rule role exactly the rule’s calls and its own logs: no wildcard actions, no IAM writes, no managed policies', () => {
-    const actions = new Set(actionsOf(account));
+    const actions = new Set(actionsOf(account, 'RuleRole'));
     expect(actions).toEqual(new Set([...RULE_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents']));
     for (const action of actions) expect(action).not.toContain('*');
     for (const role of Object.values(account.findResources('AWS::IAM::Role'))) {
@@ -174,7 +178,9 @@ describe('the account stack', () => {
   });
 
   it('limits reading recorded results to the rule itself', () => {
-    const read = allowStatements(account).find((s) => s.Action === 'config:GetComplianceDetailsByConfigRule');
+    const read = allowStatements(account, 'RuleRole').find(
+      (s) => s.Action === 'config:GetComplianceDetailsByConfigRule',
+    );
     expect(read?.Resource).toEqual({ 'Fn::GetAtt': ['ConfigRule', 'Arn'] });
   });
 
@@ -185,6 +191,92 @@ describe('the account stack', () => {
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
+    });
+  });
+});
+
+describe('the remediation', () => {
+  it('deploys the Automation document with the migration function’s name filled in', () => {
+    account.hasResourceProperties('AWS::SSM::Document', {
+      DocumentType: 'Automation',
+      Content: Match.objectLike({
+        schemaVersion: '0.3',
+        mainSteps: Match.arrayWith([
+          Match.objectLike({
+            action: 'aws:invokeLambdaFunction',
+            inputs: Match.objectLike({
+              FunctionName: { Ref: Match.stringLikeRegexp('^RemediationMigrationFunction') },
+            }),
+          }),
+        ]),
+      }),
+    });
+  });
+
+  it('is manual by default and passes the user ID Config gives as IAMResourceId, applying (not a dry run)', () => {
+    account.hasResourceProperties('AWS::Config::RemediationConfiguration', {
+      ConfigRuleName: { Ref: 'ConfigRule' },
+      TargetType: 'SSM_DOCUMENT',
+      TargetId: { Ref: Match.stringLikeRegexp('^RemediationDocument') },
+      Automatic: false,
+      Parameters: {
+        AutomationAssumeRole: {
+          StaticValue: {
+            Values: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^RemediationAutomationRole'), 'Arn'] }],
+          },
+        },
+        IAMResourceId: { ResourceValue: { Value: 'RESOURCE_ID' } },
+        DryRun: { StaticValue: { Values: ['false'] } },
+      },
+    });
+  });
+
+  it('limits automatic attempts, retries and concurrency conservatively', () => {
+    account.hasResourceProperties('AWS::Config::RemediationConfiguration', {
+      MaximumAutomaticAttempts: AUTOMATIC_REMEDIATION_LIMITS.maximumAutomaticAttempts,
+      RetryAttemptSeconds: AUTOMATIC_REMEDIATION_LIMITS.retryAttemptSeconds,
+      ExecutionControls: {
+        SsmControls: {
+          ConcurrentExecutionRatePercentage: AUTOMATIC_REMEDIATION_LIMITS.concurrentExecutionRatePercentage,
+          ErrorPercentage: AUTOMATIC_REMEDIATION_LIMITS.errorPercentage,
+        },
+      },
+    });
+  });
+
+  it('runs the Automation as a role only Systems Manager in this account may assume, allowed only to invoke the migration function', () => {
+    account.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'ssm.amazonaws.com' },
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+          },
+        ],
+      },
+    });
+    expect(allowStatements(account, 'RemediationAutomationRole')).toEqual([
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RemediationMigrationFunction/), 'Arn'] },
+      }),
+    ]);
+  });
+
+  it('gives the migration function exactly the IAM actions remediation/permissions.ts lists', () => {
+    const iamActions = actionsOf(account, 'RemediationMigrationRole').filter((a) => a.startsWith('iam:'));
+    expect(new Set(iamActions)).toEqual(new Set(MIGRATION_IAM_PERMISSIONS.map((p) => p.action)));
+    for (const action of actionsOf(account, 'RemediationMigrationRole')) expect(action).not.toContain('*');
+  });
+
+  it('alarms on a failed remediation', () => {
+    account.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^RemediationMigrationFunction') } },
+      ],
     });
   });
 });
@@ -281,7 +373,9 @@ describe('the organization stacks', () => {
 describe('settings and Regions', () => {
   const synthAccount = (context: Record<string, unknown>, region = 'eu-west-1') => {
     const read = readSettings((key) => context[key]);
-    return new AccountStack(new App({ outdir: newOutdir() }), 'Probe', {
+    // No bundling for these probes: only their templates matter, and bundling is the slow part.
+    const scope = new App({ outdir: newOutdir(), context: { 'aws:cdk:bundling-stacks': [] } });
+    return new AccountStack(scope, 'Probe', {
       env: { account: ACCOUNT, region },
       settings: read.settings,
       settingsProblems: read.ok ? [] : read.problems,
@@ -305,10 +399,26 @@ describe('settings and Regions', () => {
     });
   });
 
-  it('an alarm topic from context receives the alarms', () => {
+  it('automatic remediation only when asked for in context', () => {
+    Template.fromStack(synthAccount({ automaticRemediation: 'true' })).hasResourceProperties(
+      'AWS::Config::RemediationConfiguration',
+      { Automatic: true },
+    );
+  });
+
+  it('an alarm topic from context receives the alarms and failed Automation executions', () => {
     const probe = synthAccount({ alarmTopicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:security-alerts` });
-    Template.fromStack(probe).hasResourceProperties('AWS::CloudWatch::Alarm', {
+    const template = Template.fromStack(probe);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmActions: [`arn:aws:sns:eu-west-1:${ACCOUNT}:security-alerts`],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ssm'],
+        'detail-type': ['EC2 Automation Execution Status-change Notification'],
+        detail: { Status: ['Failed', 'TimedOut', 'Cancelled'] },
+      },
+      Targets: [Match.objectLike({ Arn: `arn:aws:sns:eu-west-1:${ACCOUNT}:security-alerts` })],
     });
   });
 
