@@ -85,6 +85,8 @@ export function conformancePackTemplate(
           Parameters: {
             AutomationAssumeRole: { StaticValue: { Values: [{ Ref: AUTOMATION_ROLE_PARAMETER }] } },
             IAMResourceId: { ResourceValue: { Value: 'RESOURCE_ID' } },
+            // The document only plans by default; choosing Remediate means apply.
+            DryRun: { StaticValue: { Values: ['false'] } },
           },
         },
       },

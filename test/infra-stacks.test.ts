@@ -511,7 +511,10 @@ describe('the conformance pack', () => {
       Properties: {
         Automatic: false,
         TargetType: 'SSM_DOCUMENT',
-        Parameters: { IAMResourceId: { ResourceValue: { Value: 'RESOURCE_ID' } } },
+        Parameters: {
+          IAMResourceId: { ResourceValue: { Value: 'RESOURCE_ID' } },
+          DryRun: { StaticValue: { Values: ['false'] } },
+        },
       },
     });
   });
