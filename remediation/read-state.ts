@@ -64,7 +64,13 @@ export async function readAccountSnapshot(iam: IAMClient): Promise<AccountSnapsh
   } while (marker !== undefined);
 
   const users = userDetails.map(toUser);
-  const groups = groupDetails.map((g) => toGroup(g, users));
+  // Group details carry no members: index the users' group lists once (names compared case-insensitively).
+  const members = new Map<string, string[]>();
+  for (const u of users) {
+    for (const g of u.groupNames)
+      members.set(g.toLowerCase(), [...(members.get(g.toLowerCase()) ?? []), u.userName]);
+  }
+  const groups = groupDetails.map((g) => toGroup(g, members));
   const customerPolicies = policyDetails.map(toCustomerPolicy);
   return { users, groups, customerPolicies };
 }
@@ -162,14 +168,12 @@ function toUser(u: UserDetail): UserState {
   };
 }
 
-function toGroup(g: GroupDetail, users: readonly UserState[]): GroupState {
+function toGroup(g: GroupDetail, members: ReadonlyMap<string, readonly string[]>): GroupState {
   const groupName = required(g.GroupName, 'a group name');
   return {
     groupName,
     path: g.Path ?? '/',
-    memberNames: users
-      .filter((u) => u.groupNames.some((n) => sameIamName(n, groupName)))
-      .map((u) => u.userName),
+    memberNames: members.get(groupName.toLowerCase()) ?? [],
     managedPolicies: toAttached(g.AttachedManagedPolicies),
     inlinePolicies: toInline(g.GroupPolicyList),
   };
