@@ -28,6 +28,8 @@ export interface BenchResult {
     readonly source: string;
     /** The in-memory esbuild build the regression test uses: must equal `bytes`. */
     readonly esbuildBytes: number;
+    /** The SDK alone: the three clients and the rule's commands, same options, no project code. */
+    readonly sdkFloorBytes: number;
     readonly importTiming: ImportTiming;
     readonly parts: readonly BundleShare[];
   };
@@ -241,6 +243,8 @@ export function renderReport(result: BenchResult): string {
         ['Where the bytes go', 'Size'],
         b.parts.map((p) => [p.part, kib(p.bytes)]),
       ),
+      '',
+      `The SDK alone (the three clients and the rule's commands, no project code): ${n(b.sdkFloorBytes)} bytes (${kib(b.sdkFloorBytes)}).`,
     );
   }
   const r = result.remediation;

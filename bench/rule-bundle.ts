@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { BUNDLING, REPO_ROOT, RULE_ENTRY } from '../infra/bundling.js';
 
@@ -22,8 +22,34 @@ export interface RuleBundle {
  * @see https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda_nodejs.BundlingOptions.html
  */
 export async function buildRuleBundle(): Promise<RuleBundle> {
+  return bundleWithCdkOptions({ entryPoints: [RULE_ENTRY] });
+}
+
+/**
+ * What the AWS SDK alone weighs in the rule's bundle: an entry that creates the handler's three clients (IAM,
+ * Config, STS) and imports only the commands the rule sends, bundled with the same options and no project
+ * code. The bundle can never be smaller than this while it bundles these clients.
+ */
+export async function buildSdkFloorBundle(): Promise<RuleBundle> {
+  const contents = [
+    "import { ConfigServiceClient, GetComplianceDetailsByConfigRuleCommand, GetResourceConfigHistoryCommand, PutEvaluationsCommand } from '@aws-sdk/client-config-service';",
+    "import { GetAccountAuthorizationDetailsCommand, IAMClient } from '@aws-sdk/client-iam';",
+    "import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';",
+    'const clients = [new ConfigServiceClient({}), new IAMClient({}), new STSClient({})];',
+    'export const handler = async () => [clients, PutEvaluationsCommand, GetComplianceDetailsByConfigRuleCommand, GetResourceConfigHistoryCommand, GetAccountAuthorizationDetailsCommand, AssumeRoleCommand];',
+  ].join('\n');
+  return bundleWithCdkOptions({
+    stdin: { contents, resolveDir: REPO_ROOT, sourcefile: 'sdk-floor.ts', loader: 'ts' },
+  });
+}
+
+async function bundleWithCdkOptions(
+  entry:
+    | { entryPoints: string[] }
+    | { stdin: { contents: string; resolveDir: string; sourcefile: string; loader: 'ts' } },
+): Promise<RuleBundle> {
   const result = await build({
-    entryPoints: [RULE_ENTRY],
+    ...entry,
     absWorkingDir: REPO_ROOT,
     bundle: true,
     platform: 'node',
@@ -46,22 +72,25 @@ export async function buildRuleBundle(): Promise<RuleBundle> {
 
 /**
  * Synthesizes the CDK app (infra/app.ts) into a temporary directory and returns the rule function's asset:
- * the asset whose esbuild metafile names rule/handler.ts as its entry point. This is the file Lambda runs.
+ * the S3 asset under the app's first RuleFunction construct, which is the file Lambda runs. The deployed asset
+ * carries no metafile (it would ship in the zip), so the metafile comes from `buildRuleBundle`, whose bytes
+ * the benchmark checks are the same.
  */
 export async function synthesizedRuleBundle(): Promise<RuleBundle> {
-  const [{ App }, { buildApp }] = await Promise.all([import('aws-cdk-lib'), import('../infra/app.js')]);
+  const [{ App }, { Asset }, { buildApp }, { RuleFunction }] = await Promise.all([
+    import('aws-cdk-lib'),
+    import('aws-cdk-lib/aws-s3-assets'),
+    import('../infra/app.js'),
+    import('../infra/rule-function.js'),
+  ]);
   const outdir = mkdtempSync(join(tmpdir(), 'bench-cdk-'));
-  buildApp({ app: new App({ outdir }) }).synth();
-  const entry = relative(REPO_ROOT, RULE_ENTRY);
-  for (const dir of readdirSync(outdir).filter((d) => d.startsWith('asset.'))) {
-    const metaPath = join(outdir, dir, 'index.meta.json');
-    if (!existsSync(metaPath)) continue;
-    const metafile = JSON.parse(readFileSync(metaPath, 'utf8')) as Metafile;
-    if (!Object.values(metafile.outputs).some((o) => o.entryPoint === entry)) continue;
-    const path = join(outdir, dir, 'index.mjs');
-    return { bytes: statSync(path).size, path, metafile };
-  }
-  throw new Error(`the synthesized app in ${outdir} has no asset built from ${entry}`);
+  const app = buildApp({ app: new App({ outdir }) });
+  app.synth();
+  const ruleFunction = app.node.findAll().find((c) => c instanceof RuleFunction);
+  const asset = ruleFunction?.node.findAll().find((c) => c instanceof Asset);
+  if (asset === undefined) throw new Error(`the synthesized app in ${outdir} has no rule function asset`);
+  const path = join(outdir, asset.assetPath, 'index.mjs');
+  return { bytes: statSync(path).size, path, metafile: (await buildRuleBundle()).metafile };
 }
 
 /** Bytes in the bundle, by where they come from. */

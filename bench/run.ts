@@ -11,7 +11,12 @@ import { timeImport } from './cold-start.js';
 import { seedSharedResources, seedUsers } from './population.js';
 import { measureRemediation } from './remediation.js';
 import { type BenchResult, judgeTargets, renderReport } from './report.js';
-import { buildRuleBundle, synthesizedRuleBundle, whereTheBytesGo } from './rule-bundle.js';
+import {
+  buildRuleBundle,
+  buildSdkFloorBundle,
+  synthesizedRuleBundle,
+  whereTheBytesGo,
+} from './rule-bundle.js';
 import { measureSweep } from './sweep.js';
 
 const USAGE = `npm run bench [-- options]
@@ -165,6 +170,7 @@ async function main(): Promise<void> {
         bytes: synthesized.bytes,
         source: 'the rule asset the CDK app synthesizes (cdk.out/asset.*/index.mjs)',
         esbuildBytes: built.bytes,
+        sdkFloorBytes: (await buildSdkFloorBundle()).bytes,
         importTiming: timeImport(synthesized.path ?? '', opts.runs),
         parts: whereTheBytesGo(synthesized.metafile),
       },
