@@ -28,7 +28,7 @@ export interface BenchResult {
     readonly source: string;
     /** The in-memory esbuild build the regression test uses: must equal `bytes`. */
     readonly esbuildBytes: number;
-    /** The SDK alone: the three clients and the rule's commands, same options, no project code. */
+    /** The SDK alone: the two clients, assumed-role credentials and the rule's commands, same options, no project code. */
     readonly sdkFloorBytes: number;
     readonly importTiming: ImportTiming;
     readonly parts: readonly BundleShare[];
@@ -244,7 +244,7 @@ export function renderReport(result: BenchResult): string {
         b.parts.map((p) => [p.part, kib(p.bytes)]),
       ),
       '',
-      `The SDK alone (the three clients and the rule's commands, no project code): ${n(b.sdkFloorBytes)} bytes (${kib(b.sdkFloorBytes)}).`,
+      `The SDK alone (the two clients, assumed-role credentials and the rule's commands, no project code): ${n(b.sdkFloorBytes)} bytes (${kib(b.sdkFloorBytes)}).`,
     );
   }
   const r = result.remediation;

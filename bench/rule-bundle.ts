@@ -26,17 +26,17 @@ export async function buildRuleBundle(): Promise<RuleBundle> {
 }
 
 /**
- * What the AWS SDK alone weighs in the rule's bundle: an entry that creates the handler's three clients (IAM,
- * Config, STS) and imports only the commands the rule sends, bundled with the same options and no project
- * code. The bundle can never be smaller than this while it bundles these clients.
+ * What the AWS SDK alone weighs in the rule's bundle: an entry that creates the handler's two clients (IAM,
+ * Config) and the assumed-role credentials of organization mode, and imports only the commands the rule
+ * sends, bundled with the same options and no project code. The bundle can never be smaller than this while it bundles these clients.
  */
 export async function buildSdkFloorBundle(): Promise<RuleBundle> {
   const contents = [
     "import { ConfigServiceClient, GetComplianceDetailsByConfigRuleCommand, GetResourceConfigHistoryCommand, PutEvaluationsCommand } from '@aws-sdk/client-config-service';",
     "import { GetAccountAuthorizationDetailsCommand, IAMClient } from '@aws-sdk/client-iam';",
-    "import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';",
-    'const clients = [new ConfigServiceClient({}), new IAMClient({}), new STSClient({})];',
-    'export const handler = async () => [clients, PutEvaluationsCommand, GetComplianceDetailsByConfigRuleCommand, GetResourceConfigHistoryCommand, GetAccountAuthorizationDetailsCommand, AssumeRoleCommand];',
+    "import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';",
+    'const clients = [new ConfigServiceClient({}), new IAMClient({ credentials: fromTemporaryCredentials({ params: { RoleArn: process.argv[2] } }) })];',
+    'export const handler = async () => [clients, PutEvaluationsCommand, GetComplianceDetailsByConfigRuleCommand, GetResourceConfigHistoryCommand, GetAccountAuthorizationDetailsCommand];',
   ].join('\n');
   return bundleWithCdkOptions({
     stdin: { contents, resolveDir: REPO_ROOT, sourcefile: 'sdk-floor.ts', loader: 'ts' },

@@ -1,7 +1,7 @@
 import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
-import { accountClientsResolver } from './aws/account-clients.js';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { accountClientsResolver, MEMBER_ROLE_SESSION_NAME } from './aws/account-clients.js';
 import { jsonLineLogger } from './log.js';
 import { type RuleRunResult, runConfigRule } from './run-rule.js';
 
@@ -14,11 +14,14 @@ const log = jsonLineLogger();
 const clientsForAccount = accountClientsResolver({
   own: clients,
   memberRoleName: process.env.MEMBER_ROLE_NAME || undefined,
-  sts: new STSClient({}),
-  createClients: (credentials) => ({
-    config: new ConfigServiceClient({ credentials }),
-    iam: new IAMClient({ credentials }),
-  }),
+  createClients: (roleArn) => {
+    // The SDK's own provider (its STS client is already in the bundle for the default credential chain);
+    // each client memoizes the credentials and renews them before they expire.
+    const credentials = fromTemporaryCredentials({
+      params: { RoleArn: roleArn, RoleSessionName: MEMBER_ROLE_SESSION_NAME },
+    });
+    return { config: new ConfigServiceClient({ credentials }), iam: new IAMClient({ credentials }) };
+  },
 });
 
 /**

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+// zod/mini: the same library with a tree-shakable API, which keeps the Lambda bundle small.
+import * as z from 'zod/mini';
 
 /**
  * The rule's parameters: the single source of truth for their names, defaults and meaning.
@@ -69,37 +70,48 @@ const commaList = (s: string): string[] =>
     .map((part) => part.trim())
     .filter((part) => part.length > 0);
 
-const booleanString = z
-  .string()
-  .transform((s) => s.trim().toLowerCase())
-  .pipe(z.enum(['true', 'false'], { error: 'must be "true" or "false"' }))
-  .transform((s) => s === 'true');
+const booleanString = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((s: string) => s.trim().toLowerCase()),
+  ),
+  z.pipe(
+    z.enum(['true', 'false'], { error: 'must be "true" or "false"' }),
+    z.transform((s) => s === 'true'),
+  ),
+);
 
 const nameList = (pattern: RegExp, what: string) =>
-  z
-    .string()
-    .transform(commaList)
-    .pipe(z.array(z.string().regex(pattern, `each entry must be a valid ${what}`)));
+  z.pipe(
+    z.pipe(z.string(), z.transform(commaList)),
+    z.array(z.string().check(z.regex(pattern, `each entry must be a valid ${what}`))),
+  );
 
 const optionalName = (pattern: RegExp, what: string) =>
-  z
-    .string()
-    .transform((s) => s.trim())
-    .pipe(z.union([z.literal(''), z.string().regex(pattern, `must be a valid ${what}`)]))
-    .transform((s) => (s === '' ? undefined : s));
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((s: string) => s.trim()),
+    ),
+    z.pipe(
+      z.union([z.literal(''), z.string().check(z.regex(pattern, `must be a valid ${what}`))]),
+      z.transform((s) => (s === '' ? undefined : s)),
+    ),
+  );
 
 const RuleParametersSchema = z
   .strictObject(
     {
-      exemptUserNames: nameList(IAM_USER_NAME, 'IAM user name').default([]),
-      exemptPathPrefixes: nameList(IAM_PATH_PREFIX, 'IAM path prefix that starts and ends with "/"').default(
+      exemptUserNames: z._default(nameList(IAM_USER_NAME, 'IAM user name'), []),
+      exemptPathPrefixes: z._default(
+        nameList(IAM_PATH_PREFIX, 'IAM path prefix that starts and ends with "/"'),
         [],
       ),
-      exemptionTagKey: optionalName(TAG_KEY, 'tag key').optional(),
-      checkManagedPolicies: booleanString.default(true),
-      checkInlinePolicies: booleanString.default(true),
-      requiredGroupName: optionalName(IAM_GROUP_NAME, 'IAM group name').optional(),
-      exemptSesSmtpUsers: booleanString.default(true),
+      exemptionTagKey: z.optional(optionalName(TAG_KEY, 'tag key')),
+      checkManagedPolicies: z._default(booleanString, true),
+      checkInlinePolicies: z._default(booleanString, true),
+      requiredGroupName: z.optional(optionalName(IAM_GROUP_NAME, 'IAM group name')),
+      exemptSesSmtpUsers: z._default(booleanString, true),
     },
     {
       // A misspelt parameter would otherwise be ignored silently and exempt (or flag) the wrong users.
@@ -109,10 +121,12 @@ const RuleParametersSchema = z
           : undefined,
     },
   )
-  .refine((p) => p.checkManagedPolicies || p.checkInlinePolicies || p.requiredGroupName !== undefined, {
-    message:
-      'checkManagedPolicies and checkInlinePolicies are both "false" and no requiredGroupName is set: the rule would check nothing',
-  });
+  .check(
+    z.refine((p) => p.checkManagedPolicies || p.checkInlinePolicies || p.requiredGroupName !== undefined, {
+      message:
+        'checkManagedPolicies and checkInlinePolicies are both "false" and no requiredGroupName is set: the rule would check nothing',
+    }),
+  );
 
 /** Raised for any rule parameter that is not valid; the message names the parameter and the problem. */
 export class RuleParameterError extends Error {
@@ -135,7 +149,7 @@ export function parseRuleParameters(input: string | Record<string, unknown> | un
       }
     }
   }
-  const result = RuleParametersSchema.safeParse(raw ?? {});
+  const result = z.safeParse(RuleParametersSchema, raw ?? {});
   if (!result.success) {
     const details = result.error.issues
       .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))

@@ -1,42 +1,31 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  AttachUserPolicyCommand,
+  CreateUserCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type ConfigStandIn, startConfigStandIn } from '../local/config-stand-in.js';
+import {
+  clientsFor,
+  EMULATOR_ACCOUNT_ID,
+  EMULATOR_REGION,
+  type Emulator,
+  startEmulator,
+} from '../local/emulator.js';
 import {
   AccountAccessError,
   accountAccessFor,
   accountClientsResolver,
-  assumedRoleCredentials,
-  CREDENTIAL_REFRESH_MARGIN_MS,
-  type CredentialsProvider,
   functionLocation,
-  MEMBER_ROLE_SESSION_NAME,
 } from '../rule/aws/account-clients.js';
+import { scheduledEvent } from './support/events.js';
 
 const CENTRAL = '111111111111';
 const MEMBER = '222222222222';
 const FUNCTION_ARN = `arn:aws:lambda:eu-west-1:${CENTRAL}:function:IamUserNoDirectPolicies-Rule`;
 const ROLE_NAME = 'IamUserNoDirectPolicies-RuleMember';
-const HOUR = 3_600_000;
-
-const sts = mockClient(STSClient);
-let clock = Date.parse('2026-03-01T12:00:00Z');
-const now = () => clock;
-
-function answerAssumeRole(expiresInMs = HOUR) {
-  sts.on(AssumeRoleCommand).callsFake(async () => ({
-    Credentials: {
-      AccessKeyId: `ASIA${sts.commandCalls(AssumeRoleCommand).length}`,
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(clock + expiresInMs),
-    },
-  }));
-}
-
-beforeEach(() => {
-  sts.reset();
-  clock = Date.parse('2026-03-01T12:00:00Z');
-});
 
 describe('which account the rule evaluates with', () => {
   it('an event for the function’s own account uses the function’s own credentials', () => {
@@ -78,41 +67,26 @@ describe('which account the rule evaluates with', () => {
 
 describe('clients per account', () => {
   interface FakeClients {
-    readonly credentials: CredentialsProvider | 'own';
+    readonly roleArn: string | 'own';
   }
-  const own: FakeClients = { credentials: 'own' };
+  const own: FakeClients = { roleArn: 'own' };
   const resolver = (memberRoleName: string | undefined) =>
-    accountClientsResolver<FakeClients>({
-      own,
-      memberRoleName,
-      sts: new STSClient({ region: 'eu-west-1' }),
-      createClients: (credentials) => ({ credentials }),
-      now,
-    });
+    accountClientsResolver<FakeClients>({ own, memberRoleName, createClients: (roleArn) => ({ roleArn }) });
 
   it('without an invocation context (local runs) the function’s own clients are used', () => {
     expect(resolver(ROLE_NAME)(MEMBER, undefined)).toBe(own);
   });
 
-  it('the function’s own account gets its own clients and no role is assumed', () => {
+  it('the function’s own account gets its own clients', () => {
     expect(resolver(ROLE_NAME)(CENTRAL, FUNCTION_ARN)).toBe(own);
-    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
 
-  it('a member account gets clients signed with the member role, kept for later invocations', async () => {
-    answerAssumeRole();
+  it('a member account gets clients for the member role, kept for later invocations', () => {
     const clientsFor = resolver(ROLE_NAME);
     const first = clientsFor(MEMBER, FUNCTION_ARN);
-    expect(first).not.toBe(own);
+    expect(first).toEqual({ roleArn: `arn:aws:iam::${MEMBER}:role/${ROLE_NAME}` });
     expect(clientsFor(MEMBER, FUNCTION_ARN)).toBe(first);
     expect(clientsFor('333333333333', FUNCTION_ARN)).not.toBe(first);
-    if (first.credentials === 'own') throw new Error('expected member credentials');
-    await first.credentials();
-    const call = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
-    expect(call).toEqual({
-      RoleArn: `arn:aws:iam::${MEMBER}:role/${ROLE_NAME}`,
-      RoleSessionName: MEMBER_ROLE_SESSION_NAME,
-    });
   });
 
   it('a member role name that IAM would not accept is refused when the function starts', () => {
@@ -120,49 +94,86 @@ describe('clients per account', () => {
   });
 });
 
-describe('assumed-role credentials', () => {
-  const roleArn = `arn:aws:iam::${MEMBER}:role/${ROLE_NAME}`;
+describe('the handler in an organization, against the emulator', () => {
+  // moto keeps one account per AssumeRole target: credentials for a role in 222222222222 see that account.
+  const MEMBER_ACCOUNT = '222222222222';
+  const RULE_FUNCTION = `arn:aws:lambda:${EMULATOR_REGION}:${EMULATOR_ACCOUNT_ID}:function:IamUserNoDirectPolicies-Rule`;
+  let emulator: Emulator;
+  let standIn: ConfigStandIn;
 
-  it('are reused while fresh: one AssumeRole call serves many invocations', async () => {
-    answerAssumeRole();
-    const credentials = assumedRoleCredentials(new STSClient({ region: 'eu-west-1' }), roleArn, now);
-    const first = await credentials();
-    clock += HOUR - CREDENTIAL_REFRESH_MARGIN_MS - 1000;
-    expect(await credentials()).toBe(first);
-    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+  beforeAll(async () => {
+    [emulator, standIn] = await Promise.all([startEmulator(), startConfigStandIn()]);
+    const central = clientsFor(emulator.endpoint);
+    await central.iam.send(new CreateUserCommand({ UserName: 'central-user' }));
+    await central.iam.send(
+      new AttachUserPolicyCommand({
+        UserName: 'central-user',
+        PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess',
+      }),
+    );
+    const assumed = await central.sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${MEMBER_ACCOUNT}:role/${ROLE_NAME}`,
+        RoleSessionName: 'seed',
+      }),
+    );
+    const member = new IAMClient({
+      endpoint: emulator.endpoint,
+      region: EMULATOR_REGION,
+      credentials: {
+        accessKeyId: assumed.Credentials?.AccessKeyId ?? '',
+        secretAccessKey: assumed.Credentials?.SecretAccessKey ?? '',
+        sessionToken: assumed.Credentials?.SessionToken ?? '',
+      },
+    });
+    await member.send(new CreateUserCommand({ UserName: 'member-user' }));
+    const document = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }],
+    });
+    await member.send(
+      new PutUserPolicyCommand({
+        UserName: 'member-user',
+        PolicyName: 'member-inline',
+        PolicyDocument: document,
+      }),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([emulator?.stop(), standIn?.stop()]);
   });
 
-  it('are renewed five minutes before they expire', async () => {
-    answerAssumeRole();
-    const credentials = assumedRoleCredentials(new STSClient({ region: 'eu-west-1' }), roleArn, now);
-    const first = await credentials();
-    clock += HOUR - CREDENTIAL_REFRESH_MARGIN_MS + 1000;
-    const second = await credentials();
-    expect(second.accessKeyId).not.toBe(first.accessKeyId);
-    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  async function runHandler(accountId: string, rule: string) {
+    for (const [key, value] of Object.entries(emulator.env)) vi.stubEnv(key, value);
+    vi.stubEnv('AWS_ENDPOINT_URL_CONFIG_SERVICE', standIn.endpoint);
+    vi.stubEnv('MEMBER_ROLE_NAME', ROLE_NAME);
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      vi.resetModules();
+      const { handler } = await import('../rule/handler.js');
+      return await handler(scheduledEvent({}, { accountId, configRuleName: rule, resultToken: rule }), {
+        invokedFunctionArn: RULE_FUNCTION,
+      });
+    } finally {
+      write.mockRestore();
+      vi.unstubAllEnvs();
+    }
+  }
+
+  it('an event from a member account is judged with the member role, on that account’s users only', async () => {
+    const result = await runHandler(MEMBER_ACCOUNT, 'member-rule');
+    expect(result.usersEvaluated).toBe(1);
+    expect(result.evaluations).toEqual([
+      expect.objectContaining({
+        ComplianceType: 'NON_COMPLIANT',
+        Annotation: '1 policy attached directly: member-inline (inline). Grant them through groups.',
+      }),
+    ]);
   });
 
-  it('concurrent invocations share one AssumeRole call', async () => {
-    answerAssumeRole();
-    const credentials = assumedRoleCredentials(new STSClient({ region: 'eu-west-1' }), roleArn, now);
-    const [a, b] = await Promise.all([credentials(), credentials()]);
-    expect(a).toBe(b);
-    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
-  });
-
-  it('a refused AssumeRole fails the invocation and is tried again on the next one', async () => {
-    sts
-      .on(AssumeRoleCommand)
-      .rejectsOnce(new Error('AccessDenied: not authorized to perform sts:AssumeRole'));
-    const credentials = assumedRoleCredentials(new STSClient({ region: 'eu-west-1' }), roleArn, now);
-    await expect(credentials()).rejects.toThrow(/AccessDenied/);
-    answerAssumeRole();
-    await expect(credentials()).resolves.toMatchObject({ sessionToken: 'token' });
-  });
-
-  it('an answer without complete credentials is an error that names the role', async () => {
-    sts.on(AssumeRoleCommand).resolves({ Credentials: undefined });
-    const credentials = assumedRoleCredentials(new STSClient({ region: 'eu-west-1' }), roleArn, now);
-    await expect(credentials()).rejects.toThrow(`AssumeRole of ${roleArn} returned no complete credentials`);
+  it('an event from the function’s own account uses its own credentials', async () => {
+    const result = await runHandler(EMULATOR_ACCOUNT_ID, 'central-rule');
+    expect(result.usersEvaluated).toBe(1);
+    expect(result.evaluations[0]?.Annotation).toContain('ReadOnlyAccess (managed)');
   });
 });

@@ -1,5 +1,3 @@
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-
 /**
  * Which credentials the rule uses for one event: its own (the event is about the account the function runs
  * in) or a role assumed in the member account the event names (organization deployment).
@@ -7,17 +5,6 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 export type AccountAccess =
   | { readonly kind: 'own'; readonly accountId: string }
   | { readonly kind: 'assumeRole'; readonly accountId: string; readonly roleArn: string };
-
-/** Temporary credentials, in the shape the AWS SDK's `credentials` option accepts. */
-export interface TemporaryCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-  readonly expiration: Date;
-}
-
-/** Supplies (and refreshes) credentials on every call, as the SDK's `credentials` option expects. */
-export type CredentialsProvider = () => Promise<TemporaryCredentials>;
 
 /** Raised when the rule cannot work out which account's credentials to use; nothing is reported. */
 export class AccountAccessError extends Error {
@@ -30,9 +17,6 @@ const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 /** Shows up in the member account's CloudTrail as the session that made the rule's calls. */
 export const MEMBER_ROLE_SESSION_NAME = 'iam-user-no-direct-policies-rule';
-/** Assumed-role credentials are renewed this long before they expire, so no call runs on stale ones. */
-export const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
-
 /**
  * The partition and account a function runs in, from the ARN Lambda passes in the invocation context
  * (`context.invokedFunctionArn`, possibly with a version or alias qualifier).
@@ -78,69 +62,23 @@ export function accountAccessFor(
   };
 }
 
-/**
- * A credentials provider that assumes `roleArn` with STS and reuses the credentials until five minutes
- * before they expire, so a warm container makes one AssumeRole call per member account per hour at most.
- * Concurrent callers share one pending AssumeRole call.
- *
- * @see https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
- */
-export function assumedRoleCredentials(
-  sts: STSClient,
-  roleArn: string,
-  now: () => number = Date.now,
-): CredentialsProvider {
-  const fresh = (c: TemporaryCredentials) => c.expiration.getTime() - CREDENTIAL_REFRESH_MARGIN_MS > now();
-  const assume = async (): Promise<TemporaryCredentials> => {
-    const answer = await sts.send(
-      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: MEMBER_ROLE_SESSION_NAME }),
-    );
-    const c = answer.Credentials;
-    if (
-      c?.AccessKeyId === undefined ||
-      c.SecretAccessKey === undefined ||
-      c.SessionToken === undefined ||
-      c.Expiration === undefined
-    ) {
-      throw new AccountAccessError(`AssumeRole of ${roleArn} returned no complete credentials`);
-    }
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-    };
-  };
-  let cached: TemporaryCredentials | undefined;
-  let pending: Promise<TemporaryCredentials> | undefined;
-  return async () => {
-    if (cached !== undefined && fresh(cached)) return cached;
-    pending ??= assume()
-      .then((c) => {
-        cached = c;
-        return c;
-      })
-      .finally(() => {
-        pending = undefined;
-      });
-    return pending;
-  };
-}
-
-/** What the resolver needs: the function's own clients and how to build clients for a member account. */
+/** What the resolver needs: the function's own clients and how to build clients for a member role. */
 export interface AccountClientsOptions<C> {
   readonly own: C;
   /** The member role's name (organization deployment); undefined in a single-account deployment. */
   readonly memberRoleName: string | undefined;
-  readonly sts: STSClient;
-  readonly createClients: (credentials: CredentialsProvider) => C;
-  readonly now?: () => number;
+  /**
+   * Builds clients signed with the member role. The handler uses the SDK's fromTemporaryCredentials, whose
+   * credentials every client memoizes and renews before they expire.
+   */
+  readonly createClients: (roleArn: string) => C;
 }
 
 /**
  * Returns `clientsFor(eventAccountId, invokedFunctionArn)`: the function's own clients for its own
  * account (and when no function ARN is known, as in local runs), otherwise clients signed with the member
- * role of the event's account. Clients and their credentials are kept per account for the container's life.
+ * role of the event's account. Clients are kept per account for the container's life, so a warm container
+ * assumes each member role about once an hour.
  */
 export function accountClientsResolver<C>(
   options: AccountClientsOptions<C>,
@@ -155,7 +93,7 @@ export function accountClientsResolver<C>(
     if (access.kind === 'own') return options.own;
     let clients = byAccount.get(access.accountId);
     if (clients === undefined) {
-      clients = options.createClients(assumedRoleCredentials(options.sts, access.roleArn, options.now));
+      clients = options.createClients(access.roleArn);
       byAccount.set(access.accountId, clients);
     }
     return clients;

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+// zod/mini: the same library with a tree-shakable API, which keeps the Lambda bundle small.
+import * as z from 'zod/mini';
 
 /** Thrown when an event, a configuration item or an API answer does not have the shape AWS documents. */
 export class InputError extends Error {
@@ -6,28 +7,35 @@ export class InputError extends Error {
 }
 
 /** Formats zod issues as "field.path: problem; …" so the operator sees which field was wrong. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
     .join('; ');
 }
 
 /** Parses `value` with `schema`, throwing an InputError that starts with `what`. */
-export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(value);
+export function parseOrThrow<T extends z.core.$ZodType>(
+  schema: T,
+  value: unknown,
+  what: string,
+): z.output<T> {
+  const result = z.safeParse(schema, value);
   if (!result.success) throw new InputError(`${what} is malformed: ${describeIssues(result.error)}`);
   return result.data;
 }
 
 /** A string field that holds JSON, parsed in place (Config sends invokingEvent and ruleParameters so). */
-const jsonString = z.string().transform((text, ctx) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-    return z.NEVER;
-  }
-});
+const jsonString = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.issues.push({ code: 'custom', message: 'is not valid JSON', input: text });
+      return z.NEVER;
+    }
+  }),
+);
 
 const isoTimestamp = z.iso.datetime({ offset: true });
 
@@ -53,13 +61,13 @@ export const DELETED_STATUSES: ReadonlySet<string> = new Set([
  * @see https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_example-events.html
  */
 export const ConfigurationItemSchema = z.object({
-  resourceType: z.string().min(1),
-  resourceId: z.string().min(1),
-  resourceName: z.string().nullish(),
-  awsAccountId: z.string().optional(),
+  resourceType: z.string().check(z.minLength(1)),
+  resourceId: z.string().check(z.minLength(1)),
+  resourceName: z.nullish(z.string()),
+  awsAccountId: z.optional(z.string()),
   configurationItemCaptureTime: isoTimestamp,
   configurationItemStatus: ConfigurationItemStatusSchema,
-  configuration: z.unknown().nullish(),
+  configuration: z.nullish(z.unknown()),
 });
 export type ConfigurationItem = z.infer<typeof ConfigurationItemSchema>;
 
@@ -68,7 +76,7 @@ export const ConfigurationItemChangeNotificationSchema = z.object({
   messageType: z.literal('ConfigurationItemChangeNotification'),
   configurationItem: ConfigurationItemSchema,
   notificationCreationTime: isoTimestamp,
-  recordVersion: z.string().optional(),
+  recordVersion: z.optional(z.string()),
 });
 
 /**
@@ -80,23 +88,23 @@ export const ConfigurationItemChangeNotificationSchema = z.object({
 export const OversizedConfigurationItemChangeNotificationSchema = z.object({
   messageType: z.literal('OversizedConfigurationItemChangeNotification'),
   configurationItemSummary: z.object({
-    resourceType: z.string().min(1),
-    resourceId: z.string().min(1),
-    resourceName: z.string().nullish(),
+    resourceType: z.string().check(z.minLength(1)),
+    resourceId: z.string().check(z.minLength(1)),
+    resourceName: z.nullish(z.string()),
     configurationItemCaptureTime: isoTimestamp,
     configurationItemStatus: ConfigurationItemStatusSchema,
-    changeType: z.string().optional(),
+    changeType: z.optional(z.string()),
   }),
   notificationCreationTime: isoTimestamp,
-  recordVersion: z.string().optional(),
+  recordVersion: z.optional(z.string()),
 });
 
 /** The periodic trigger: no item, the rule reads the account itself. */
 export const ScheduledNotificationSchema = z.object({
   messageType: z.literal('ScheduledNotification'),
-  awsAccountId: z.string().optional(),
+  awsAccountId: z.optional(z.string()),
   notificationCreationTime: isoTimestamp,
-  recordVersion: z.string().optional(),
+  recordVersion: z.optional(z.string()),
 });
 
 export const InvokingEventSchema = z.discriminatedUnion('messageType', [
@@ -114,16 +122,16 @@ export type InvokingEvent = z.infer<typeof InvokingEventSchema>;
  * @see https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_example-events.html
  */
 export const ConfigRuleEventSchema = z.object({
-  version: z.string().optional(),
-  invokingEvent: jsonString.pipe(InvokingEventSchema),
-  ruleParameters: z.string().optional(),
-  resultToken: z.string().min(1),
-  eventLeftScope: z.boolean().optional().default(false),
-  executionRoleArn: z.string().optional(),
-  configRuleArn: z.string().min(1),
-  configRuleName: z.string().min(1).max(128),
-  configRuleId: z.string().optional(),
-  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID'),
-  evaluationMode: z.enum(['DETECTIVE', 'PROACTIVE']).optional(),
+  version: z.optional(z.string()),
+  invokingEvent: z.pipe(jsonString, InvokingEventSchema),
+  ruleParameters: z.optional(z.string()),
+  resultToken: z.string().check(z.minLength(1)),
+  eventLeftScope: z._default(z.optional(z.boolean()), false),
+  executionRoleArn: z.optional(z.string()),
+  configRuleArn: z.string().check(z.minLength(1)),
+  configRuleName: z.string().check(z.minLength(1), z.maxLength(128)),
+  configRuleId: z.optional(z.string()),
+  accountId: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account ID')),
+  evaluationMode: z.optional(z.enum(['DETECTIVE', 'PROACTIVE'])),
 });
 export type ConfigRuleEvent = z.infer<typeof ConfigRuleEventSchema>;

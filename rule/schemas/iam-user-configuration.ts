@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { IamUser } from '../user.js';
 
 /**
@@ -13,20 +13,24 @@ import type { IamUser } from '../user.js';
  * @see https://docs.aws.amazon.com/config/latest/developerguide/iam-user.html
  */
 export const IamUserConfigurationSchema = z.object({
-  userName: z.string().min(1),
-  userId: z.string().min(1),
-  arn: z.string().optional(),
-  path: z.string().startsWith('/').default('/'),
+  userName: z.string().check(z.minLength(1)),
+  userId: z.string().check(z.minLength(1)),
+  arn: z.optional(z.string()),
+  path: z._default(z.string().check(z.startsWith('/')), '/'),
   groupList: z.array(z.string()),
-  attachedManagedPolicies: z.array(z.object({ policyName: z.string().min(1), policyArn: z.string().min(1) })),
+  attachedManagedPolicies: z.array(
+    z.object({ policyName: z.string().check(z.minLength(1)), policyArn: z.string().check(z.minLength(1)) }),
+  ),
   /** policyDocument is URL-encoded JSON; the verdict never reads it, and it is never logged. */
-  userPolicyList: z.array(z.object({ policyName: z.string().min(1), policyDocument: z.string().optional() })),
+  userPolicyList: z.array(
+    z.object({ policyName: z.string().check(z.minLength(1)), policyDocument: z.optional(z.string()) }),
+  ),
   /** A boundary caps permissions and grants none: it is not a policy attachment. */
-  permissionsBoundary: z.unknown().optional(),
-  tags: z
-    .array(z.object({ key: z.string(), value: z.string().nullish() }))
-    .nullish()
-    .transform((tags) => tags ?? []),
+  permissionsBoundary: z.optional(z.unknown()),
+  tags: z.pipe(
+    z.nullish(z.array(z.object({ key: z.string(), value: z.nullish(z.string()) }))),
+    z.transform((tags) => tags ?? []),
+  ),
 });
 export type IamUserConfiguration = z.infer<typeof IamUserConfigurationSchema>;
 
