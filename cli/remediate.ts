@@ -69,7 +69,7 @@ export const remediateCommand: CliCommand = (program, bind) => {
  * a user that exists always has both its name and its ID.
  */
 export function isUnknownUser(result: MigrationResult): boolean {
-  return result.status === 'refused' && (result.user.userName === '' || result.user.userId === '');
+  return result.status === 'user-not-found';
 }
 
 /** The result for people: what was (or would be) done, step by step, or why nothing was. */
@@ -85,6 +85,7 @@ export function describeResult(result: MigrationResult, colour: boolean): string
     case 'migrated':
       return `${paint('Migrated', 'green', colour)} ${who}: ${result.changes.length} steps done and verified.\n${numbered(result.changes)}`;
     case 'refused':
+    case 'user-not-found':
       return `${paint('Refused', 'red', colour)} for ${who}: nothing changed.\n${(result.reasons ?? []).map((r) => `  - ${r}\n`).join('')}`;
   }
 }

@@ -63,7 +63,7 @@ export async function handler(payload: unknown): Promise<MigrationResult> {
       userName: result.user.userName,
       changes: result.changes.length,
     });
-    if (result.status === 'refused') {
+    if (result.status === 'refused' || result.status === 'user-not-found') {
       throw new RemediationRefusedError(
         `refused to migrate ${result.user.userName || input.IAMResourceId}, nothing changed: ${(result.reasons ?? []).join(' ')}`,
       );

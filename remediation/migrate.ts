@@ -59,8 +59,9 @@ export interface MigrationResult {
    * planned: dry run; `plan` is what a real run would do; nothing changed.
    * migrated: every step ran and was verified; `changes` lists them.
    * refused: nothing changed; `reasons` says why and what to do.
+   * user-not-found: no IAM user has that ID or name (deleted since it was evaluated?); nothing changed.
    */
-  readonly status: 'already-compliant' | 'planned' | 'migrated' | 'refused';
+  readonly status: 'already-compliant' | 'planned' | 'migrated' | 'refused' | 'user-not-found';
   readonly user: { readonly userName: string; readonly userId: string };
   readonly plan: readonly MigrationStep[];
   readonly changes: readonly MigrationStep[];
@@ -92,7 +93,7 @@ export async function migrateUserPolicies(
     const what = 'userId' in selector ? `with ID ${selector.userId}` : `named ${selector.userName}`;
     log({ event: 'user-not-found', ...selector });
     return {
-      status: 'refused',
+      status: 'user-not-found',
       user: { userName: valid.userName ?? '', userId: valid.userId ?? '' },
       plan: [],
       changes: [],

@@ -295,10 +295,10 @@ describe('migrating a user against the emulator', () => {
     expect(result).toMatchObject({ status: 'already-compliant', plan: [], changes: [] });
   });
 
-  it('a user that does not exist is refused with the reason', async () => {
+  it('a user that does not exist is reported as not found, with the reason, and nothing changes', async () => {
     const { result } = await migrateChecked({ userId: 'AIDANOSUCHUSER000001', dryRun: false }, 'nobody');
     expect(result).toMatchObject({
-      status: 'refused',
+      status: 'user-not-found',
       reasons: [expect.stringMatching(/no IAM user with ID AIDANOSUCHUSER000001/)],
     });
   });
