@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import { CfnConfigRule } from 'aws-cdk-lib/aws-config';
 import { Policy, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
@@ -6,7 +6,7 @@ import { OperationsAlarms } from './alarms.js';
 import { globalIamRecordingWarning } from './regions.js';
 import { Remediation } from './remediation.js';
 import { RuleFunction } from './rule-function.js';
-import { RULE_WILDCARD_REASON, ruleCallStatements } from './rule-permissions.js';
+import { acknowledgeRuleCallWildcards, ruleCallStatements } from './rule-permissions.js';
 import {
   DEFAULT_SETTINGS,
   type DeploymentSettings,
@@ -79,15 +79,13 @@ export class AccountStack extends Stack {
     // Config checks that it may invoke the function when the rule is created.
     this.configRule.node.addDependency(fn.permissionsNode.findChild('ConfigInvoke'));
 
-    // A separate policy, so it can name the rule's ARN without a cycle (rule -> function -> role policy).
+    // Results of any rule of this account, not only this.configRule: a conformance pack's rule (see
+    // infra/conformance-pack.ts) runs the same function, and Config chooses its ARN.
     const ruleCalls = new Policy(this, 'RuleCalls', {
       roles: [this.ruleFunction.role],
-      statements: ruleCallStatements(this.configRule.attrArn),
+      statements: ruleCallStatements(),
     });
-    Validations.of(ruleCalls).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: RULE_WILDCARD_REASON,
-    });
+    acknowledgeRuleCallWildcards(ruleCalls);
 
     this.remediation = new Remediation(this, 'Remediation', {
       configRuleName: this.configRule.ref,

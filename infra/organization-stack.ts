@@ -66,9 +66,7 @@ export class OrganizationStack extends Stack {
     // (Config names the organization rule's local copy itself).
     const ownCalls = new Policy(this, 'RuleCalls', {
       roles: [role],
-      statements: ruleCallStatements(
-        `arn:${Aws.PARTITION}:config:${Aws.REGION}:${Aws.ACCOUNT_ID}:config-rule/*`,
-      ),
+      statements: ruleCallStatements(),
     });
     acknowledgeRuleCallWildcards(ownCalls);
     // Member accounts: only the member role, and only in accounts of this organization.

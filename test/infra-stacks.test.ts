@@ -178,11 +178,25 @@ describe('the account stack', () => {
     }
   });
 
-  it('limits reading recorded results to the rule itself', () => {
+  it('limits reading recorded results to rules of this account, so the conformance pack’s rule on the same function can sweep too', () => {
+    // The pack's rule gets an ARN Config chooses (config-rule/config-rule-<id>), unknown to this stack.
     const read = allowStatements(account, 'RuleRole').find(
       (s) => s.Action === 'config:GetComplianceDetailsByConfigRule',
     );
-    expect(read?.Resource).toEqual({ 'Fn::GetAtt': ['ConfigRule', 'Arn'] });
+    expect(read?.Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':config:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':config-rule/*',
+        ],
+      ],
+    });
   });
 
   it('alarms on the first rule-function error', () => {
