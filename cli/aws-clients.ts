@@ -1,13 +1,15 @@
-import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
-import type { GlobalOptions } from './command.js';
 
-/** The clients commands use, each created on first use so that a command pays only for what it calls. */
+/** Where the clients send their calls: the global flags; anything left unset comes from the SDK's chain. */
+export interface ClientOptions {
+  readonly profile?: string;
+  readonly region?: string;
+  readonly endpoint?: string;
+}
+
+/** The client commands use, created on first use: check-template makes no AWS call at all. */
 export interface AwsClients {
   iam(): IAMClient;
-  config(): ConfigServiceClient;
-  sts(): STSClient;
   /** Closes the clients' connections. */
   destroy(): void;
 }
@@ -18,11 +20,7 @@ export interface FailedCall {
   readonly action: string;
 }
 
-const SERVICE_PREFIX: Record<string, string> = {
-  IAMClient: 'iam',
-  ConfigServiceClient: 'config',
-  STSClient: 'sts',
-};
+const SERVICE_PREFIX: Record<string, string> = { IAMClient: 'iam' };
 
 /** The symbol under which errors from these clients carry their FailedCall. */
 export const FAILED_CALL = Symbol('failedCall');
@@ -33,31 +31,19 @@ export const FAILED_CALL = Symbol('failedCall');
  *
  * @see https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html
  */
-export function awsClientsFrom(globals: GlobalOptions): AwsClients {
+export function awsClientsFrom(options: ClientOptions): AwsClients {
   const config = {
-    ...(globals.profile !== undefined ? { profile: globals.profile } : {}),
-    ...(globals.region !== undefined ? { region: globals.region } : {}),
-    ...(globals.endpoint !== undefined ? { endpoint: globals.endpoint } : {}),
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
   };
-  const made: { iam?: IAMClient; config?: ConfigServiceClient; sts?: STSClient } = {};
+  let iam: IAMClient | undefined;
   return {
     iam: () => {
-      made.iam ??= tagFailedCalls(new IAMClient(config));
-      return made.iam;
+      iam ??= tagFailedCalls(new IAMClient(config));
+      return iam;
     },
-    config: () => {
-      made.config ??= tagFailedCalls(new ConfigServiceClient(config));
-      return made.config;
-    },
-    sts: () => {
-      made.sts ??= tagFailedCalls(new STSClient(config));
-      return made.sts;
-    },
-    destroy: () => {
-      made.iam?.destroy();
-      made.config?.destroy();
-      made.sts?.destroy();
-    },
+    destroy: () => iam?.destroy(),
   };
 }
 

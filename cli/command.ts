@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AwsClients } from './aws-clients.js';
+import type { AwsClients, ClientOptions } from './aws-clients.js';
 
 /**
  * Exit codes, so that `scan` can gate a CI job: 1 means only "NON_COMPLIANT users found"; anything that kept
@@ -18,10 +18,7 @@ export interface CliIo {
 }
 
 /** The flags every subcommand accepts, given before or after the subcommand name. */
-export interface GlobalOptions {
-  readonly profile?: string;
-  readonly region?: string;
-  readonly endpoint?: string;
+export interface GlobalOptions extends ClientOptions {
   readonly debug: boolean;
 }
 

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { awsClientsFrom } from './aws-clients.js';
 import { checkTemplateCommand } from './check-template.js';
 import type { BindAction, CliCommand, CliIo, CommandContext, GlobalOptions } from './command.js';
@@ -64,7 +64,7 @@ export function buildProgram(bind: BindAction, io: CliIo): Command {
     )
     .option('--profile <name>', 'AWS profile from ~/.aws/config (default: AWS_PROFILE or the default chain)')
     .option('--region <region>', 'AWS Region (default: AWS_REGION or the profile’s Region)')
-    .option('--endpoint <url>', 'send every AWS call to this endpoint, e.g. the local emulator')
+    .option('--endpoint <url>', 'send every AWS call to this endpoint, e.g. the local emulator', endpointUrl)
     .option('--debug', 'print stack traces with errors', false)
     .enablePositionalOptions(false)
     .showHelpAfterError('(run with --help for usage)')
@@ -75,6 +75,20 @@ export function buildProgram(bind: BindAction, io: CliIo): Command {
   for (const sub of program.commands)
     sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;
+}
+
+/** Checks --endpoint where it is given, rather than letting the first AWS call fail on it. */
+function endpointUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new InvalidArgumentError('must be an http:// or https:// URL, e.g. http://127.0.0.1:5000');
+  }
+  return value;
 }
 
 function globalOptions(raw: Record<string, unknown>): GlobalOptions {

@@ -50,7 +50,7 @@ export const remediateCommand: CliCommand = (program, bind) => {
           },
           globals.debug ? jsonLineLogger((line) => io.err(`${line}\n`)) : silentLogger,
         );
-        if (isUnknownUser(result)) {
+        if (result.status === 'user-not-found') {
           const who = options.user !== undefined ? `named ${options.user}` : `with ID ${options.userId}`;
           throw new UnknownUserError(`there is no IAM user ${who} in this account`);
         }
@@ -63,14 +63,6 @@ export const remediateCommand: CliCommand = (program, bind) => {
       }),
     );
 };
-
-/**
- * migrateUserPolicies answers an unknown user with a refusal that cannot name the user's other identifier:
- * a user that exists always has both its name and its ID.
- */
-export function isUnknownUser(result: MigrationResult): boolean {
-  return result.status === 'user-not-found';
-}
 
 /** The result for people: what was (or would be) done, step by step, or why nothing was. */
 export function describeResult(result: MigrationResult, colour: boolean): string {

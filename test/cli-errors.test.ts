@@ -125,6 +125,15 @@ describe('iam-user-policies: errors are one line for the person running it, exit
     );
   });
 
+  it('an --endpoint that is not an http(s) URL is a usage error naming the flag, before any AWS call', async () => {
+    const run = await runCli(['--endpoint', '127.0.0.1:4566', 'scan'], EMULATOR_CLI_ENV);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /^error: option '--endpoint <url>' argument '127\.0\.0\.1:4566' is invalid\. must be an http:\/\/ or https:\/\/ URL, e\.g\. http:\/\/127\.0\.0\.1:5000\n/,
+    );
+  });
+
   it('--debug adds the stack trace after the same line', async () => {
     const run = await runCli(['--endpoint', emulator.endpoint, '--debug', 'scan'], auditorEnv);
     expect(run.code).toBe(2);
