@@ -39,7 +39,8 @@ export interface ExecutablePlan {
 
 /**
  * A step failed. Everything this run changed has been undone in reverse order (the user's own policies are
- * restored before it leaves any group), unless `rollbackFailures` lists what could not be undone.
+ * restored before it leaves any group), unless `rollbackFailures` lists what could not be undone; then
+ * `keptInPlace` also holds what a failed undo relies on, left as it was so that nobody loses a grant.
  */
 export class MigrationFailedError extends Error {
   override name = 'MigrationFailedError';
@@ -49,15 +50,25 @@ export class MigrationFailedError extends Error {
     override readonly cause: unknown,
     /** Changes made and then undone. */
     readonly undone: readonly MigrationStep[],
-    /** Changes that could not be undone, each with its error: these need a person. */
+    /** Changes that could not be undone, each with its error. */
     readonly rollbackFailures: readonly { step: MigrationStep; error: string }[],
+    /**
+     * Every change still in place: the failed undos, and the changes they rely on (a user policy that could
+     * not be restored keeps the user in its new groups; a membership that could not be removed keeps its
+     * group whole). The account is then half-migrated, never short of a grant: a re-run completes it.
+     */
+    readonly keptInPlace: readonly MigrationStep[] = [],
   ) {
     const outcome =
       rollbackFailures.length === 0
         ? `rolled back ${undone.length} change(s); the account is as it was before the run. Fix the cause and run again.`
-        : `rollback FAILED for ${rollbackFailures.length} change(s), undo them by hand: ${rollbackFailures
-            .map((f) => `${describeStep(f.step)} (${f.error})`)
-            .join('; ')}`;
+        : `rollback could not undo ${rollbackFailures.length} change(s) (${rollbackFailures
+            .map((f) => `${describeStep(f.step)}: ${f.error}`)
+            .join(
+              '; ',
+            )}), so ${keptInPlace.length} change(s) stay in place and nobody lacks or gains a grant: ${keptInPlace
+            .map(describeStep)
+            .join('; ')}. Run again to complete the migration, or undo these by hand.`;
     super(
       `migration of ${userName} failed at "${describeStep(failedStep)}": ${errorText(cause)}; ${outcome}`,
     );
@@ -86,8 +97,8 @@ export async function executePlan(
         step: describeStep(step),
         error: errorText(error),
       });
-      const { undone, failures } = await rollback(iam, done, state, options);
-      throw new MigrationFailedError(state.user.userName, step, error, undone, failures);
+      const { undone, failures, kept } = await rollback(iam, done, state, options);
+      throw new MigrationFailedError(state.user.userName, step, error, undone, failures, kept);
     }
     done.push(step);
     options.log({ event: 'step-done', action: step.action, step: describeStep(step) });
@@ -156,21 +167,36 @@ async function apply(
   }
 }
 
-/** Undoes `done` in reverse order; keeps going after a failure so that as much as possible is restored. */
+/**
+ * Undoes `done` in reverse order. After an undo fails it goes on with the rest, except what the change left
+ * in place relies on: undoing that would open an access gap (the user leaving its new groups while a policy
+ * of its own could not be restored) or leave a group its member relies on half-built.
+ */
 async function rollback(
   iam: IAMClient,
   done: readonly MigrationStep[],
   state: AccountState,
   options: ExecutionOptions,
-): Promise<{ undone: MigrationStep[]; failures: { step: MigrationStep; error: string }[] }> {
+): Promise<{
+  undone: MigrationStep[];
+  failures: { step: MigrationStep; error: string }[];
+  kept: MigrationStep[];
+}> {
   const undone: MigrationStep[] = [];
   const failures: { step: MigrationStep; error: string }[] = [];
+  const kept: MigrationStep[] = [];
   for (const step of [...done].reverse()) {
     if (!isMutatingStep(step)) continue;
+    if (kept.some((k) => reliesOn(k, step))) {
+      kept.push(step);
+      options.log({ event: 'undo-skipped', action: step.action, step: describeStep(step) });
+      continue;
+    }
     try {
       await undo(iam, step, state);
     } catch (error) {
       failures.push({ step, error: errorText(error) });
+      kept.push(step);
       options.log({
         event: 'undo-failed',
         action: step.action,
@@ -184,7 +210,35 @@ async function rollback(
     // Outside the try: a failing check in a test's hook must not pass for a failed undo.
     await options.afterChange?.({ step, phase: 'rollback' });
   }
-  return { undone, failures };
+  return { undone, failures, kept };
+}
+
+/** Whether `kept`, a change left in place, needs the earlier change `earlier` to stay. */
+function reliesOn(kept: MigrationStep, earlier: MigrationStep): boolean {
+  const sameGroup = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  switch (kept.action) {
+    case 'detach-user-policy':
+    case 'delete-user-policy':
+      // The user lacks one of its own policies: only its groups give it now.
+      return (
+        earlier.action === 'create-policy' ||
+        earlier.action === 'create-group' ||
+        earlier.action === 'attach-group-policy' ||
+        earlier.action === 'add-user-to-group'
+      );
+    case 'add-user-to-group':
+      return (
+        (earlier.action === 'create-group' || earlier.action === 'attach-group-policy') &&
+        sameGroup(earlier.groupName, kept.groupName)
+      );
+    case 'attach-group-policy':
+      return (
+        (earlier.action === 'create-group' && sameGroup(earlier.groupName, kept.groupName)) ||
+        (earlier.action === 'create-policy' && earlier.policyArn === kept.policyArn)
+      );
+    default:
+      return false;
+  }
 }
 
 async function undo(iam: IAMClient, step: MigrationStep, state: AccountState): Promise<void> {

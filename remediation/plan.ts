@@ -14,6 +14,7 @@ import {
   inlinePolicyManagedName,
   MIGRATION_GROUP_PATH,
   MIGRATION_POLICY_PATH,
+  POLICY_SET_GROUP_PREFIX,
   policySetGroupName,
 } from './naming.js';
 import type { AccountState, GroupState, IamQuotas, InlinePolicy, MigrationOptions } from './state.js';
@@ -32,11 +33,16 @@ export type MigrationPlan =
     }
   | { readonly kind: 'refused'; readonly reasons: readonly string[] };
 
-/** A group the plan will create, and the grants it will carry. */
+/** A group the plan will create (or finish), and the grants it will carry. */
 interface NewGroup {
   readonly groupName: string;
   readonly kind: 'policy-set' | 'operator-group';
   readonly keys: readonly GrantKey[];
+  /**
+   * Set when the set's group exists already, empty of members and carrying only part of the set: left
+   * half-built by an interrupted run or by a rollback that could not finish. Only these keys are attached.
+   */
+  readonly missing?: readonly GrantKey[];
 }
 
 /** Where the user's not-yet-group-granted grants go. */
@@ -54,7 +60,7 @@ interface Placement {
  * - a direct policy some group of the user already gives is only removed (redundant);
  * - the user joins an existing group only when everything the group grants is already the user's, so
  *   neither the user nor the group's other members gain anything; a policy is never added to a group that
- *   exists (other than the groups this plan creates);
+ *   exists (other than the groups this plan creates, and an unfinished set group nobody is in);
  * - the rest goes to groups named after their policy set (same set, same group, for every user), at most
  *   AttachedPoliciesPerGroupQuota policies each; inline documents become customer managed policies named
  *   after their content;
@@ -142,7 +148,11 @@ export function planMigration(
   if (reasons.length > 0) return refused(reasons);
 
   const excluded = new Set([...user.groupNames, ...(operatorGroupName ? [operatorGroupName] : [])]);
-  const candidates = state.groups.filter((g) => ![...excluded].some((n) => sameIamName(n, g.groupName)));
+  // A set group nobody is in may be unfinished (its name says which set it was meant for, but a hash cannot
+  // be read back): joining it as it is would leave it misnamed for good; it is found by name instead.
+  const candidates = state.groups.filter(
+    (g) => ![...excluded].some((n) => sameIamName(n, g.groupName)) && !isMemberlessSetGroup(g),
+  );
   const place = (useExistingGroups: boolean): Placement =>
     placeGrants(afterOperator, userHas, candidates, useExistingGroups, perGroup, keyOf, groupByName, label);
   const groupsNow = user.groupNames.length;
@@ -161,9 +171,10 @@ export function planMigration(
       `${user.userName} would need to be in ${groupTotal} groups, but the account allows ${quotas.groupsPerUser} per user (GroupsPerUserQuota); it is in ${groupsNow} now. Merge some of its groups or remove policies it does not need, then run again.`,
     );
   }
-  if (quotas.groups + newGroups.length > quotas.groupsQuota) {
+  const created = newGroups.filter((g) => g.missing === undefined);
+  if (quotas.groups + created.length > quotas.groupsQuota) {
     reasons.push(
-      `the account has ${quotas.groups} of ${quotas.groupsQuota} groups (GroupsQuota); this migration needs ${newGroups.length} more.`,
+      `the account has ${quotas.groups} of ${quotas.groupsQuota} groups (GroupsQuota); this migration needs ${created.length} more.`,
     );
   }
 
@@ -173,7 +184,7 @@ export function planMigration(
   const arnFor = new Map<GrantKey, string>();
   const createPolicies: MigrationStep[] = [];
   for (const p of directManaged) if (!arnFor.has(p.key)) arnFor.set(p.key, p.policyArn);
-  const needed = new Set(newGroups.flatMap((g) => g.keys));
+  const needed = new Set(newGroups.flatMap((g) => g.missing ?? g.keys));
   for (const p of directInline) {
     if (!needed.has(p.key) || arnFor.has(p.key)) continue;
     const made = managedPolicyForInline(p, state, quotas, partition, accountId);
@@ -191,11 +202,11 @@ export function planMigration(
   if (reasons.length > 0) return refused(reasons);
 
   const steps: MigrationStep[] = [...createPolicies];
-  for (const g of newGroups) {
+  for (const g of created) {
     steps.push({ action: 'create-group', groupName: g.groupName, path: MIGRATION_GROUP_PATH, kind: g.kind });
   }
   for (const g of newGroups) {
-    for (const key of g.keys) {
+    for (const key of g.missing ?? g.keys) {
       steps.push({
         action: 'attach-group-policy',
         groupName: g.groupName,
@@ -216,7 +227,7 @@ export function planMigration(
       action: 'add-user-to-group',
       userName: user.userName,
       groupName: g.groupName,
-      existingGroup: false,
+      existingGroup: g.missing !== undefined,
     });
   }
   steps.push({ action: 'verify-groups-grant-all', userName: user.userName });
@@ -296,6 +307,13 @@ function placeGrants(
     const has = groupGrantKeys(existing, keyOf);
     if (has.size === keys.length && keys.every((k) => has.has(k))) {
       joins.push(existing);
+    } else if (isUnfinishedSetGroup(existing, has, keys)) {
+      newGroups.push({
+        groupName: existing.groupName,
+        kind: 'policy-set',
+        keys,
+        missing: keys.filter((k) => !has.has(k)),
+      });
     } else {
       reasons.push(
         `group ${existing.path}${existing.groupName} exists but does not grant exactly ${keys.map(label).join(', ')}; it was changed outside the migration or left by a failed run. Inspect it, delete it if it has no purpose, and run again.`,
@@ -303,6 +321,32 @@ function placeGrants(
     }
   }
   return { joins, newGroups, reasons };
+}
+
+function isMemberlessSetGroup(group: GroupState): boolean {
+  return (
+    group.path === MIGRATION_GROUP_PATH &&
+    group.groupName.toLowerCase().startsWith(POLICY_SET_GROUP_PREFIX) &&
+    group.memberNames.length === 0
+  );
+}
+
+/**
+ * A set group an earlier run began and did not finish (a Lambda timeout, or a rollback whose undo failed):
+ * under the dedicated path, nobody in it, nothing inline, and only grants of its own set. Finishing it gives
+ * nobody anything (it has no members), so a re-run completes the migration instead of refusing.
+ */
+function isUnfinishedSetGroup(
+  group: GroupState,
+  has: ReadonlySet<GrantKey>,
+  keys: readonly GrantKey[],
+): boolean {
+  return (
+    group.path === MIGRATION_GROUP_PATH &&
+    group.memberNames.length === 0 &&
+    group.inlinePolicies.length === 0 &&
+    [...has].every((k) => keys.includes(k))
+  );
 }
 
 /** The managed policy that carries an inline document: an existing one made from the same document, or a new one. */

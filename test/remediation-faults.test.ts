@@ -138,10 +138,63 @@ describe('a failure at any step is rolled back without an access gap', () => {
     const error = failure as MigrationFailedError;
     expect(error.rollbackFailures.map((f) => f.step.action)).toContain('add-user-to-group');
     expect(error.message).toMatch(
-      /rollback FAILED for \d+ change\(s\), undo them by hand: add alice to group policy-set-/,
+      /rollback could not undo 1 change\(s\) \(add alice to group policy-set-[0-9a-f]+: InjectedFault.*\), so \d+ change\(s\) stay in place/,
     );
     const now = await effectiveGrants(iam);
     expect(now.alice).toEqual(expect.arrayContaining(grantsBefore.alice ?? []));
     expect(now.bob).toEqual(grantsBefore.bob);
   });
+
+  it('a user policy that cannot be restored keeps the user in every new group: no access gap at any moment', async () => {
+    const grantsBefore = await effectiveGrants(iam);
+    // Both managed policies are detached, the first inline deletion fails, and re-attaching fails once.
+    proxy.failOnce('DeleteUserPolicy', 1);
+    proxy.failOnce('AttachUserPolicy', 1);
+
+    const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+      sleep: async () => {},
+      afterChange: ({ step, phase }) =>
+        expectNoGapNoSpread(iam, grantsBefore, 'alice', `after ${phase} of "${describeStep(step)}"`),
+    }).catch((e: unknown) => e);
+
+    expect(proxy.failed).toEqual(['DeleteUserPolicy', 'AttachUserPolicy']);
+    expect(failure).toBeInstanceOf(MigrationFailedError);
+    const error = failure as MigrationFailedError;
+    expect(error.rollbackFailures.map((f) => f.step.action)).toEqual(['detach-user-policy']);
+    expect(error.keptInPlace.map((s) => s.action)).toContain('add-user-to-group');
+    const now = await readInventory(iam);
+    expect(now.users.alice?.groups).toHaveLength(2);
+    expect((await effectiveGrants(iam, now)).alice).toEqual(expect.arrayContaining(grantsBefore.alice ?? []));
+  });
+
+  it.each([
+    ['a user policy', 'DeleteUserPolicy', 'AttachUserPolicy'],
+    ['a group membership', 'DetachUserPolicy', 'RemoveUserFromGroup'],
+    ['a group attachment', 'AddUserToGroup', 'DetachGroupPolicy'],
+    ['a new group', 'AddUserToGroup', 'DeleteGroup'],
+  ])(
+    'after a rollback that could not undo %s, a re-run completes the migration',
+    async (_what, failing, undoFailing) => {
+      const before = await readInventory(iam);
+      const grantsBefore = await effectiveGrants(iam, before);
+      proxy.failOnce(failing, failing === 'AddUserToGroup' ? 2 : 1);
+      proxy.failOnce(undoFailing, 1);
+      const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+        sleep: async () => {},
+      }).catch((e: unknown) => e);
+      expect(proxy.failed).toEqual([failing, undoFailing]);
+      expect(failure).toBeInstanceOf(MigrationFailedError);
+      expect((failure as MigrationFailedError).message).toMatch(/Run again to complete the migration/);
+
+      const retry = await migrateUserPolicies(iam, { userName: 'alice', dryRun: false }, silentLogger, {
+        afterChange: ({ step }) =>
+          expectNoGapNoSpread(iam, grantsBefore, 'alice', `after re-run "${describeStep(step)}"`),
+      });
+      expect(retry.status).toBe('migrated');
+      const after = await readInventory(iam);
+      expect(await effectiveGrants(iam, after)).toEqual(grantsBefore);
+      expect(after.users.alice).toMatchObject({ managed: [], inline: {} });
+      expect(after.groups.readers).toEqual(before.groups.readers);
+    },
+  );
 });

@@ -271,6 +271,51 @@ describe('migrating a user against the emulator', () => {
     expect(result.reasons?.[0]).toMatch(/inline policy big is \d+ characters.*\(6144, PolicySizeQuota\)/);
   });
 
+  it('a set group left half-built by an interrupted run (no rollback) is completed by the next run', async () => {
+    await seedAccount(iam, { users: { alice: { managed: [S3, EC2] } } }, EMULATOR_ACCOUNT_ID);
+    const dry = await migrateUserPolicies(iam, { userName: 'alice', dryRun: true });
+    const groupName = dry.plan.find((s) => s.action === 'create-group')?.groupName as string;
+    await seedAccount(
+      iam,
+      { groups: { [groupName]: { path: MIGRATION_GROUP_PATH, managed: [S3] } } },
+      EMULATOR_ACCOUNT_ID,
+    );
+    const { result, after } = await migrateChecked({ userName: 'alice', dryRun: false }, 'alice');
+    expect(result.status).toBe('migrated');
+    expect(result.changes).not.toContainEqual(expect.objectContaining({ action: 'create-group' }));
+    expect(after.groups[groupName]?.managed).toEqual([EC2, S3].sort());
+    expect(after.users.alice?.groups).toEqual([groupName]);
+  });
+
+  it('joins an existing group named in GroupName with other letter case, under its real name', async () => {
+    await seedAccount(
+      iam,
+      {
+        groups: { Analysts: { managed: [S3] } },
+        users: { alice: { managed: [S3] }, bob: { groups: ['Analysts'] } },
+      },
+      EMULATOR_ACCOUNT_ID,
+    );
+    const { result, before, after } = await migrateChecked(
+      { userName: 'alice', groupName: 'analysts', dryRun: false },
+      'alice',
+    );
+    expect(result.status).toBe('migrated');
+    expect(Object.keys(after.groups)).toEqual(Object.keys(before.groups));
+    expect(after.users.alice?.groups).toEqual(['Analysts']);
+  });
+
+  it('migrates a user whose path is not /', async () => {
+    await seedAccount(
+      iam,
+      { users: { alice: { path: '/engineering/data/', managed: [S3], inline: { q: SQS } } } },
+      EMULATOR_ACCOUNT_ID,
+    );
+    const { result, after } = await migrateChecked({ userName: 'alice', dryRun: false }, 'alice');
+    expect(result.status).toBe('migrated');
+    expect(after.users.alice?.groups).toHaveLength(1);
+  });
+
   it('a dry run returns the full plan and changes nothing', async () => {
     await seedAccount(iam, { users: { alice: { managed: [S3], inline: { q: SQS } } } }, EMULATOR_ACCOUNT_ID);
     const { result } = await migrateChecked({ userName: 'alice', dryRun: true }, 'alice');

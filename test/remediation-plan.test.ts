@@ -77,9 +77,12 @@ function expectSafe(plan: MigrationPlan, w: World, userName: string, quotas: Iam
   expect(finalUser?.managedPolicies).toEqual([]);
   expect(finalUser?.inlinePolicies).toEqual([]);
   expect(finalUser?.groupNames.length).toBeLessThanOrEqual(quotas.groupsPerUser);
-  const existing = new Set(w.groups.map((g) => g.groupName.toLowerCase()));
+  // Policies go only to groups this plan creates, or to an unfinished set group that nobody is in.
   for (const s of steps) {
-    if (s.action === 'attach-group-policy') expect(existing.has(s.groupName.toLowerCase())).toBe(false);
+    if (s.action !== 'attach-group-policy') continue;
+    const existing = w.groups.find((g) => g.groupName.toLowerCase() === s.groupName.toLowerCase());
+    if (existing !== undefined)
+      expect(existing).toMatchObject({ path: MIGRATION_GROUP_PATH, memberNames: [] });
   }
   for (const g of final.groups)
     expect(g.managedPolicies.length).toBeLessThanOrEqual(quotas.attachedPoliciesPerGroup);
@@ -366,6 +369,66 @@ describe("planMigration keeps every user's grants", () => {
     const plan = planMigration(stateFor(c.world, userName), quotas, c.options ?? {});
     c.check(plan, c.world);
     if (plan.kind === 'steps') expectSafe(plan, c.world, userName, quotas);
+  });
+});
+
+describe('a set group an interrupted run left unfinished', () => {
+  const alice = user('alice', { managed: [S3, EC2] });
+  const setGroup = () => {
+    const first = planMigration(stateFor(world({ users: [alice] }), 'alice'), QUOTAS, {});
+    return actions(first, 'create-group')[0]?.groupName as string;
+  };
+
+  it('is finished with only the missing policies and joined, when nobody is in it', () => {
+    const w = world({
+      users: [alice],
+      groups: [group(setGroup(), { path: MIGRATION_GROUP_PATH, managed: [S3] })],
+    });
+    const plan = planMigration(stateFor(w, 'alice'), QUOTAS, {});
+    expect(actions(plan, 'create-group')).toEqual([]);
+    expect(actions(plan, 'attach-group-policy')).toEqual([
+      { action: 'attach-group-policy', groupName: setGroup(), policyArn: EC2 },
+    ]);
+    expect(actions(plan, 'add-user-to-group')).toEqual([
+      expect.objectContaining({ groupName: setGroup(), existingGroup: true }),
+    ]);
+    expectSafe(plan, w, 'alice', QUOTAS);
+  });
+
+  it('is finished, not joined as it is, even when another of the user policies makes a smaller set', () => {
+    const w = world({
+      users: [alice],
+      groups: [group(setGroup(), { path: MIGRATION_GROUP_PATH, managed: [EC2] })],
+    });
+    const plan = planMigration(stateFor(w, 'alice'), QUOTAS, {});
+    expect(actions(plan, 'create-group')).toEqual([]);
+    expect(actions(plan, 'add-user-to-group').map((s) => s.groupName)).toEqual([setGroup()]);
+  });
+
+  it.each([
+    ['someone is in it', { members: ['bob'] }],
+    ['it is not under the dedicated path', { path: '/' }],
+  ])('is never added to when %s: the user joins it as it stands', (_name, parts) => {
+    const w = world({
+      users: [alice, user('bob', { groups: [setGroup()] })],
+      groups: [group(setGroup(), { path: MIGRATION_GROUP_PATH, managed: [S3], ...parts })],
+    });
+    const plan = planMigration(stateFor(w, 'alice'), QUOTAS, {});
+    expect(actions(plan, 'attach-group-policy').map((s) => s.groupName)).not.toContain(setGroup());
+    expect(actions(plan, 'add-user-to-group').map((s) => s.groupName)).toContain(setGroup());
+    expectSafe(plan, w, 'alice', QUOTAS);
+  });
+
+  it.each([
+    ['it grants a policy outside its set', { managed: [S3, ADMIN] }],
+    ['it carries an inline policy', { inline: [{ policyName: 'x', document: SQS_DOC }] }],
+  ])('is refused, not finished, when %s', (_name, parts) => {
+    const w = world({
+      users: [alice],
+      groups: [group(setGroup(), { path: MIGRATION_GROUP_PATH, managed: [S3], ...parts })],
+    });
+    const plan = planMigration(stateFor(w, 'alice'), QUOTAS, {});
+    expect(plan.kind === 'refused' && plan.reasons[0]).toMatch(/exists but does not grant exactly/);
   });
 });
 

@@ -216,7 +216,10 @@ export const policyDocument = (action: string, layout?: number) =>
 export interface Seed {
   readonly policies?: Record<string, string>;
   readonly groups?: Record<string, { managed?: string[]; inline?: Record<string, string>; path?: string }>;
-  readonly users?: Record<string, { managed?: string[]; inline?: Record<string, string>; groups?: string[] }>;
+  readonly users?: Record<
+    string,
+    { managed?: string[]; inline?: Record<string, string>; groups?: string[]; path?: string }
+  >;
 }
 
 /**
@@ -243,7 +246,7 @@ export async function seedAccount(
       await iam.send(new PutGroupPolicyCommand({ GroupName: name, PolicyName: p, PolicyDocument: d }));
   }
   for (const [name, u] of Object.entries(seed.users ?? {})) {
-    await iam.send(new CreateUserCommand({ UserName: name }));
+    await iam.send(new CreateUserCommand({ UserName: name, Path: u.path ?? '/' }));
     for (const p of u.managed ?? [])
       await iam.send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: arn(p) }));
     for (const [p, d] of Object.entries(u.inline ?? {}))
