@@ -12,6 +12,7 @@ import {
   type RuleParameterFlags,
   ruleParametersFrom,
 } from './rule-parameter-options.js';
+import { summaryLine } from './scan-report.js';
 import { complianceStyle, paint, renderTable } from './table.js';
 
 export const CHECK_TEMPLATE_FORMATS = ['table', 'json', 'sarif'] as const;
@@ -153,11 +154,11 @@ function renderFindingsTable(findings: readonly IacFinding[], colour: boolean): 
 }
 
 function summaryOf(findings: readonly IacFinding[]): string {
-  const nonCompliant = findings.filter((f) => f.verdict.compliance === 'NON_COMPLIANT').length;
-  const exempt = findings.filter((f) => f.verdict.exemption !== undefined).length;
-  return `${findings.length} ${findings.length === 1 ? 'user' : 'users'}: ${nonCompliant} NON_COMPLIANT, ${
-    findings.length - nonCompliant
-  } COMPLIANT${exempt > 0 ? ` (${exempt} exempt)` : ''}`;
+  return summaryLine({
+    users: findings.length,
+    nonCompliant: findings.filter((f) => f.verdict.compliance === 'NON_COMPLIANT').length,
+    exempt: findings.filter((f) => f.verdict.exemption !== undefined).length,
+  });
 }
 
 function packageVersion(): string {

@@ -62,11 +62,17 @@ export function scanUsers(users: readonly IamUser[], params: RuleParameters): Sc
 export const SCAN_FORMATS = ['table', 'json', 'csv'] as const;
 export type ScanFormat = (typeof SCAN_FORMATS)[number];
 
-/** "12 users: 5 NON_COMPLIANT, 7 COMPLIANT (2 exempt)". */
-export function summaryLine(report: ScanReport): string {
-  const s = report.summary;
+/** The counts a summary line shows. */
+export interface ComplianceCounts {
+  readonly users: number;
+  readonly nonCompliant: number;
+  readonly exempt: number;
+}
+
+/** "12 users: 5 NON_COMPLIANT, 7 COMPLIANT (2 exempt)": the last line of `scan` and `check-template`. */
+export function summaryLine(s: ComplianceCounts): string {
   const exempt = s.exempt > 0 ? ` (${s.exempt} exempt)` : '';
-  return `${s.users} ${s.users === 1 ? 'user' : 'users'}: ${s.nonCompliant} NON_COMPLIANT, ${s.compliant} COMPLIANT${exempt}`;
+  return `${s.users} ${s.users === 1 ? 'user' : 'users'}: ${s.nonCompliant} NON_COMPLIANT, ${s.users - s.nonCompliant} COMPLIANT${exempt}`;
 }
 
 /** A table for people: user, verdict, number of direct policies, and the annotation Config would show. */

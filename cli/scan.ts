@@ -45,15 +45,15 @@ export const scanCommand: CliCommand = (program, bind) => {
       switch (options.format) {
         case 'table':
           io.out(renderScanTable(report, io.colour));
-          io.out(`${summaryLine(report)}\n`);
+          io.out(`${summaryLine(report.summary)}\n`);
           break;
         case 'json':
           io.out(renderScanJson(report));
-          io.err(`${summaryLine(report)}\n`);
+          io.err(`${summaryLine(report.summary)}\n`);
           break;
         case 'csv':
           io.out(renderScanCsv(report));
-          io.err(`${summaryLine(report)}\n`);
+          io.err(`${summaryLine(report.summary)}\n`);
           break;
       }
       return report.summary.nonCompliant > 0 ? EXIT_CODE.nonCompliant : EXIT_CODE.ok;

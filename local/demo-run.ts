@@ -1,13 +1,9 @@
 import type { Evaluation } from '@aws-sdk/client-config-service';
-import {
-  GetAccountAuthorizationDetailsCommand,
-  type GetAccountAuthorizationDetailsCommandOutput,
-  type IAMClient,
-  type UserDetail,
-} from '@aws-sdk/client-iam';
+import type { IAMClient, UserDetail } from '@aws-sdk/client-iam';
 import { complianceStyle, paint, renderTable } from '../cli/table.js';
 import { type MigrationResult, migrateUserPolicies } from '../remediation/migrate.js';
 import type { MigrationStep } from '../remediation/steps.js';
+import { readUserDetails } from '../rule/aws/iam.js';
 import type { RuleRunResult } from '../rule/run-rule.js';
 import { changeNotificationEvent, type RuleIdentity, scheduledNotificationEvent } from './config-events.js';
 import type { ConfigStandIn } from './config-stand-in.js';
@@ -70,7 +66,7 @@ export async function runDemo(
 
   // 1. The account.
   await seedAccount(services.iam, account);
-  let users = await readUserDetails(services.iam);
+  let users = await readUsersByName(services.iam);
   heading(`1. A seeded account: ${users.length} users (moto at ${services.emulator.endpoint})`);
   table(
     [{ heading: 'USER' }, { heading: 'GROUPS' }, { heading: 'DIRECT POLICIES' }, { heading: 'SHOWS' }],
@@ -160,7 +156,7 @@ export async function runDemo(
   const secondSweep = await invoke(
     scheduledNotificationEvent(DEMO_RULE, DEMO_RULE.configRuleName, new Date()),
   );
-  users = await readUserDetails(services.iam);
+  users = await readUsersByName(services.iam);
   const stored = new Map(services.config.results(DEMO_RULE.configRuleName).map((r) => [r.resourceId, r]));
   heading(
     `4. Re-evaluated by the scheduled run: ${secondSweep.evaluations.length} results changed and reported, ${secondSweep.unchanged} unchanged`,
@@ -242,19 +238,9 @@ async function withStdoutTo<T>(sink: (line: string) => void, fn: () => Promise<T
   }
 }
 
-async function readUserDetails(iam: IAMClient): Promise<UserDetail[]> {
-  const users: UserDetail[] = [];
-  let marker: string | undefined;
-  do {
-    const page: GetAccountAuthorizationDetailsCommandOutput = await iam.send(
-      new GetAccountAuthorizationDetailsCommand({
-        Filter: ['User'],
-        ...(marker !== undefined ? { Marker: marker } : {}),
-      }),
-    );
-    users.push(...(page.UserDetailList ?? []));
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker !== undefined);
+/** Every user with its policies and documents (what Config's items carry), in name order for the tables. */
+async function readUsersByName(iam: IAMClient): Promise<UserDetail[]> {
+  const users = await readUserDetails(iam);
   return users.sort((a, b) => (a.UserName ?? '').localeCompare(b.UserName ?? '', 'en'));
 }
 
