@@ -1,36 +1,13 @@
-import { Annotations, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import { CfnConfigRule } from 'aws-cdk-lib/aws-config';
 import { Policy, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { OperationsAlarms } from './alarms.js';
-import { globalIamRecordingWarning } from './regions.js';
+import { deploymentSettings, RULE_DESCRIPTION, RULE_TRIGGERS, type RuleStackProps } from './deployment.js';
 import { Remediation } from './remediation.js';
 import { RuleFunction } from './rule-function.js';
 import { acknowledgeRuleCallWildcards, ruleCallStatements } from './rule-permissions.js';
-import {
-  DEFAULT_SETTINGS,
-  type DeploymentSettings,
-  ruleInputParameters,
-  ruleParameterProblem,
-} from './settings.js';
-
-/** The trigger types of the rule: every change (oversized ones too) and the periodic sweep. */
-export const RULE_TRIGGERS = [
-  'ConfigurationItemChangeNotification',
-  'OversizedConfigurationItemChangeNotification',
-  'ScheduledNotification',
-] as const;
-
-export const RULE_DESCRIPTION =
-  'IAM users must not carry policies directly (Security Hub IAM.2): NON_COMPLIANT when a user has attached managed or inline policies.';
-
-/** Properties of the account deployment. */
-export interface AccountStackProps extends StackProps {
-  /** @default DEFAULT_SETTINGS */
-  readonly settings?: DeploymentSettings;
-  /** Problems found while reading the settings, reported as synthesis errors on this stack. @default [] */
-  readonly settingsProblems?: readonly string[];
-}
+import { ruleInputParameters } from './settings.js';
 
 /**
  * The rule for one account: the function, the custom Config rule (changes and a periodic sweep, scoped to
@@ -41,13 +18,9 @@ export class AccountStack extends Stack {
   readonly configRule: CfnConfigRule;
   readonly remediation: Remediation;
 
-  constructor(scope: Construct, id: string, props: AccountStackProps = {}) {
+  constructor(scope: Construct, id: string, props: RuleStackProps = {}) {
     super(scope, id, props);
-    const settings = props.settings ?? DEFAULT_SETTINGS;
-    for (const problem of props.settingsProblems ?? []) Annotations.of(this).addError(problem);
-    const parameterProblem = ruleParameterProblem(settings.ruleParameters);
-    if (parameterProblem !== undefined) Annotations.of(this).addError(parameterProblem);
-    warnAboutRegion(this);
+    const settings = deploymentSettings(this, props);
 
     this.ruleFunction = new RuleFunction(this, 'Rule');
     const fn = this.ruleFunction.function;
@@ -113,13 +86,4 @@ export class AccountStack extends Stack {
     new CfnOutput(this, 'RemediationDocumentName', { value: this.remediation.document.ref });
     new CfnOutput(this, 'AutomationAssumeRoleArn', { value: this.remediation.automationRole.roleArn });
   }
-}
-
-/** Synthesis warns when the Region cannot record IAM users, and notes it when the Region is not known. */
-export function warnAboutRegion(stack: Stack): void {
-  const region = Token.isUnresolved(stack.region) ? undefined : stack.region;
-  const warning = globalIamRecordingWarning(region);
-  if (warning === undefined) return;
-  if (region === undefined) Annotations.of(stack).addInfo(warning);
-  else Annotations.of(stack).addWarningV2('iam-user-no-direct-policies:global-iam-region', warning);
 }

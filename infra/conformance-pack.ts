@@ -1,5 +1,5 @@
 import { RULE_PARAMETERS, type RuleParameterName } from '../rule/parameters.js';
-import { RULE_DESCRIPTION, RULE_TRIGGERS } from './account-stack.js';
+import { RULE_DESCRIPTION, RULE_TRIGGERS } from './deployment.js';
 import { DEFAULT_SETTINGS, type DeploymentSettings, ruleInputParameters } from './settings.js';
 
 /** The template parameter that carries the rule function's ARN (output RuleFunctionArn of a stack). */

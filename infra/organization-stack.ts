@@ -1,28 +1,15 @@
-import { Annotations, Aws, CfnOutput, CfnParameter, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnParameter, Stack, Validations } from 'aws-cdk-lib';
 import { CfnStackSet } from 'aws-cdk-lib/aws-cloudformation';
 import { CfnOrganizationConfigRule } from 'aws-cdk-lib/aws-config';
 import { Effect, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnResourcePolicy } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { RULE_DESCRIPTION, RULE_TRIGGERS, warnAboutRegion } from './account-stack.js';
 import { OperationsAlarms } from './alarms.js';
+import { deploymentSettings, RULE_DESCRIPTION, RULE_TRIGGERS, type RuleStackProps } from './deployment.js';
 import { CENTRAL_ROLE_PARAMETER, MEMBER_ROLE_NAME, memberRoleTemplateBody } from './member-role-stack.js';
 import { RuleFunction } from './rule-function.js';
 import { acknowledgeRuleCallWildcards, ruleCallStatements } from './rule-permissions.js';
-import {
-  DEFAULT_SETTINGS,
-  type DeploymentSettings,
-  ruleInputParameters,
-  ruleParameterProblem,
-} from './settings.js';
-
-/** Properties of the organization deployment. */
-export interface OrganizationStackProps extends StackProps {
-  /** @default DEFAULT_SETTINGS */
-  readonly settings?: DeploymentSettings;
-  /** Problems found while reading the settings, reported as synthesis errors on this stack. @default [] */
-  readonly settingsProblems?: readonly string[];
-}
+import { ruleInputParameters } from './settings.js';
 
 /**
  * The rule for a whole AWS Organization, deployed in the Config delegated administrator account: one rule
@@ -38,13 +25,9 @@ export class OrganizationStack extends Stack {
   readonly organizationRule: CfnOrganizationConfigRule;
   readonly memberRoles: CfnStackSet;
 
-  constructor(scope: Construct, id: string, props: OrganizationStackProps = {}) {
+  constructor(scope: Construct, id: string, props: RuleStackProps = {}) {
     super(scope, id, props);
-    const settings = props.settings ?? DEFAULT_SETTINGS;
-    for (const problem of props.settingsProblems ?? []) Annotations.of(this).addError(problem);
-    const parameterProblem = ruleParameterProblem(settings.ruleParameters);
-    if (parameterProblem !== undefined) Annotations.of(this).addError(parameterProblem);
-    warnAboutRegion(this);
+    const settings = deploymentSettings(this, props);
 
     const organizationId = new CfnParameter(this, 'OrganizationId', {
       type: 'String',
