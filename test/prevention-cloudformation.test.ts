@@ -4,6 +4,7 @@ import { checkTexts } from '../rule/iac/check.js';
 import type { IacFinding } from '../rule/iac/judge.js';
 import { parseRuleParameters } from '../rule/parameters.js';
 import { InputError } from '../rule/schemas/config-rule-event.js';
+import { policyNames, user } from './support/findings.js';
 
 const FIXTURE = 'test/fixtures/templates/hand-written.yaml';
 const handWritten = readFileSync(FIXTURE, 'utf8');
@@ -12,13 +13,6 @@ const defaults = parseRuleParameters({});
 function check(text: string, params = defaults, file = 'template.yaml'): IacFinding[] {
   return checkTexts([{ file, text }], params);
 }
-function user(findings: IacFinding[], name: string): IacFinding {
-  const found = findings.find((f) => f.user.userName === name);
-  if (found === undefined)
-    throw new Error(`no finding for ${name}: ${findings.map((f) => f.user.userName).join(', ')}`);
-  return found;
-}
-const policyNames = (f: IacFinding) => f.verdict.directPolicies.map((p) => `${p.name} (${p.kind})`).sort();
 /** The 1-based line of the first line of `text` that starts (after indentation) with `start`. */
 const lineOf = (text: string, start: string) =>
   text.split('\n').findIndex((l) => l.trimStart().startsWith(start)) + 1;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkTexts } from '../rule/iac/check.js';
 import type { IacFinding } from '../rule/iac/judge.js';
 import { parseRuleParameters } from '../rule/parameters.js';
+import { policyNames, user } from './support/findings.js';
 
 const FIXTURE = 'test/fixtures/templates/terraform-plan.json';
 const planText = readFileSync(FIXTURE, 'utf8');
@@ -10,13 +11,6 @@ const planText = readFileSync(FIXTURE, 'utf8');
 function check(text: string, params = parseRuleParameters({})): IacFinding[] {
   return checkTexts([{ file: FIXTURE, text }], params);
 }
-function user(findings: IacFinding[], name: string): IacFinding {
-  const found = findings.find((f) => f.user.userName === name);
-  if (found === undefined)
-    throw new Error(`no finding for ${name}: ${findings.map((f) => f.user.userName).join(', ')}`);
-  return found;
-}
-const policyNames = (f: IacFinding) => f.verdict.directPolicies.map((p) => `${p.name} (${p.kind})`).sort();
 
 describe('check-template on a Terraform plan (terraform show -json)', () => {
   const findings = check(planText);
