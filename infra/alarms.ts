@@ -48,6 +48,7 @@ export class OperationsAlarms extends Construct {
    * Cancelled (the execution's own status change event), when a topic is configured.
    *
    * @see https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-systems-manager-event-examples.html
+   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
    */
   notifyAutomationFailures(id: string, documentName: string): Rule | undefined {
     if (this.topic === undefined) return undefined;
@@ -58,7 +59,9 @@ export class OperationsAlarms extends Construct {
         detailType: ['EC2 Automation Execution Status-change Notification'],
         detail: { Definition: [documentName], Status: ['Failed', 'TimedOut', 'Cancelled'] },
       },
-      targets: [new SnsTopic(this.topic)],
+      // The topic is not this stack's, so its resource policy cannot grant EventBridge; a role of the rule's own,
+      // allowed only sns:Publish on the topic, can.
+      targets: [new SnsTopic(this.topic, { authorizeUsingRole: true })],
     });
   }
 }

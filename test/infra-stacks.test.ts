@@ -437,6 +437,26 @@ describe('settings and Regions', () => {
     });
   });
 
+  it('failed Automation executions reach the topic through a role allowed only to publish to it', () => {
+    // The topic is not this stack's: its resource policy, which EventBridge would otherwise need, is not ours to change.
+    const topicArn = `arn:aws:sns:eu-west-1:${ACCOUNT}:security-alerts`;
+    const probe = synthAccount({ alarmTopicArn: topicArn });
+    const template = Template.fromStack(probe);
+    const rule = Object.values(template.findResources('AWS::Events::Rule'))[0];
+    const roleId = (rule?.Properties.Targets[0].RoleArn as { 'Fn::GetAtt': string[] } | undefined)?.[
+      'Fn::GetAtt'
+    ]?.[0];
+    expect(roleId).toBeTypeOf('string');
+    const role = template.findResources('AWS::IAM::Role')[roleId ?? ''];
+    expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' } }),
+    ]);
+    expect(allowStatements(template, roleId)).toEqual([
+      expect.objectContaining({ Action: 'sns:Publish', Resource: topicArn }),
+    ]);
+    expect(new AwsSolutionsChecks(probe).validateScope(probe).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
   it('synthesis warns when the Region cannot record IAM users', () => {
     const probe = synthAccount({}, 'ap-south-2');
     Annotations.fromStack(probe).hasWarning(
