@@ -1,5 +1,5 @@
 import { IAM_USER_RESOURCE_TYPE } from './evaluation.js';
-import { parseRuleParameters, type RuleParameters } from './parameters.js';
+import { DEFAULT_RULE_PARAMETERS, type RuleParameters } from './parameters.js';
 import { type ConfigurationItem, DELETED_STATUSES, parseOrThrow } from './schemas/config-rule-event.js';
 import { IamUserConfigurationSchema, iamUserFromConfiguration } from './schemas/iam-user-configuration.js';
 import type { IamUser } from './user.js';
@@ -22,7 +22,7 @@ export interface ItemVerdict {
 export function evaluateConfigurationItem(
   item: ConfigurationItem,
   eventLeftScope: boolean,
-  params: RuleParameters = parseRuleParameters({}),
+  params: RuleParameters = DEFAULT_RULE_PARAMETERS,
 ): ItemVerdict {
   const base = {
     resourceType: item.resourceType,

@@ -1,9 +1,14 @@
 import type { Evaluation } from '@aws-sdk/client-config-service';
 import type { Verdict } from './verdict.js';
 
+/** The only resource type this rule judges; anything else it is sent is NOT_APPLICABLE. */
 export const IAM_USER_RESOURCE_TYPE = 'AWS::IAM::User';
 
-/** Builds the PutEvaluations entry for one resource. */
+/**
+ * Builds the PutEvaluations entry for one resource.
+ *
+ * @see https://docs.aws.amazon.com/config/latest/APIReference/API_Evaluation.html
+ */
 export function toEvaluation(
   resourceId: string,
   verdict: Verdict,

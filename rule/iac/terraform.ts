@@ -30,6 +30,12 @@ interface ConfigModule {
   module_calls?: Record<string, { module?: ConfigModule }>;
 }
 
+/**
+ * The parts of `terraform show -json` output this reads: the planned resource changes and the configuration
+ * (to trace values known only after apply to the resource they come from). Tolerant of everything else.
+ *
+ * @see https://developer.hashicorp.com/terraform/internals/json-format#plan-representation
+ */
 export const TerraformPlanSchema = z
   .object({
     format_version: z.string(),

@@ -107,18 +107,18 @@ export const ScheduledNotificationSchema = z.object({
   recordVersion: z.optional(z.string()),
 });
 
+/** The three message types a custom rule with change and periodic triggers receives, told apart by messageType. */
 export const InvokingEventSchema = z.discriminatedUnion('messageType', [
   ConfigurationItemChangeNotificationSchema,
   OversizedConfigurationItemChangeNotificationSchema,
   ScheduledNotificationSchema,
 ]);
-export type InvokingEvent = z.infer<typeof InvokingEventSchema>;
 
 /**
  * The event AWS Config sends a custom Lambda rule. `invokingEvent` is a JSON string, parsed here;
  * `ruleParameters` stays a string and is parsed by parseRuleParameters, which gives parameter-level errors.
  *
- * @example see ../shared/fixtures/config-events/create-iam-user.json
+ * @example see test/fixtures/config-events/create-iam-user.json (a real change notification)
  * @see https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_example-events.html
  */
 export const ConfigRuleEventSchema = z.object({
