@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,7 +34,7 @@ export function ensurePythonTools(
     existsSync(STAMP) && readFileSync(STAMP, 'utf8') === wanted && existsSync(tools.motoServer);
   if (ready()) return tools;
 
-  withLock(() => {
+  withDirectoryLock(LOCK, () => {
     if (ready()) return;
     log('Setting up the Python environment for the emulator and cfn-lint in .venv/ (first run only)...');
     const python = process.env.PYTHON ?? 'python3';
@@ -69,24 +69,63 @@ function run(command: string, args: string[]): void {
   }
 }
 
-/** A cross-process lock made of a directory: mkdir is atomic. A lock older than 15 minutes is stale. */
-function withLock(fn: () => void): void {
-  const deadline = Date.now() + 15 * 60_000;
+/** How long to wait for another process that is setting up .venv/ (a first install takes about a minute). */
+const LOCK_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * Runs `fn` holding a cross-process lock: a directory (mkdir is atomic) with the holder's process ID in it. A
+ * lock whose holder no longer runs (a first `npm start` stopped with Ctrl-C mid-install) is taken over at once;
+ * one whose holder runs is waited for, up to `timeoutMs`.
+ */
+export function withDirectoryLock(
+  lock: string,
+  fn: () => void,
+  { timeoutMs = LOCK_TIMEOUT_MS }: { readonly timeoutMs?: number } = {},
+): void {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      mkdirSync(LOCK);
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
       break;
-    } catch {
-      if (Date.now() > deadline) {
-        rmSync(LOCK, { recursive: true, force: true });
-        continue;
-      }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
     }
+    const holder = lockHolder(lock);
+    if (holder === 'gone') {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `another process (pid ${holder ?? 'unknown'}) is setting up .venv/ and has not finished after ${Math.round(timeoutMs / 1000)} s; if it is no longer running, delete ${lock}`,
+      );
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
   }
   try {
     fn();
   } finally {
-    rmSync(LOCK, { recursive: true, force: true });
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** The lock holder's process ID while it runs; 'gone' when it has exited; undefined while it is still writing it. */
+function lockHolder(lock: string): number | 'gone' | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    // Between another process's mkdir and its writing the pid; or left by a version without pid files.
+    const ageMs = existsSync(lock) ? Date.now() - statSync(lock).mtimeMs : 0;
+    return ageMs > 60_000 ? 'gone' : undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return 'gone';
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as { code?: unknown }).code === 'EPERM' ? pid : 'gone';
   }
 }
