@@ -14,8 +14,13 @@ import {
   RemoveUserFromGroupCommand,
 } from '@aws-sdk/client-iam';
 import type { Logger } from '../rule/log.js';
-import { type GrantKey, groupGrantKeys, inlineGrantKey, managedGrantKeyResolver } from './grants.js';
-import { readAccountSnapshot } from './read-state.js';
+import type { GrantKey } from './grants.js';
+import {
+  checkGroupsGrantAll,
+  checkNoDirectPolicies,
+  type ReadBackTargets,
+  readBackTargets,
+} from './read-back.js';
 import type { AccountState } from './state.js';
 import { describeStep, isMutatingStep, type MigrationStep } from './steps.js';
 
@@ -33,7 +38,6 @@ export interface ExecutionOptions {
 /** What a plan must hold to be executed. */
 export interface ExecutablePlan {
   readonly steps: readonly MigrationStep[];
-  readonly grantsBefore: readonly GrantKey[];
   readonly directGrants: readonly GrantKey[];
 }
 
@@ -62,17 +66,23 @@ export class MigrationFailedError extends Error {
     const outcome =
       rollbackFailures.length === 0
         ? `rolled back ${undone.length} change(s); the account is as it was before the run. Fix the cause and run again.`
-        : `rollback could not undo ${rollbackFailures.length} change(s) (${rollbackFailures
-            .map((f) => `${describeStep(f.step)}: ${f.error}`)
-            .join(
-              '; ',
-            )}), so ${keptInPlace.length} change(s) stay in place and nobody lacks or gains a grant: ${keptInPlace
-            .map(describeStep)
-            .join('; ')}. Run again to complete the migration, or undo these by hand.`;
+        : partialRollbackText(rollbackFailures, keptInPlace);
     super(
       `migration of ${userName} failed at "${describeStep(failedStep)}": ${errorText(cause)}; ${outcome}`,
     );
   }
+}
+
+function partialRollbackText(
+  failures: readonly { step: MigrationStep; error: string }[],
+  kept: readonly MigrationStep[],
+): string {
+  const failed = failures.map((f) => `${describeStep(f.step)}: ${f.error}`).join('; ');
+  return (
+    `rollback could not undo ${failures.length} change(s) (${failed}), so ${kept.length} change(s) stay in ` +
+    `place and nobody lacks or gains a grant: ${kept.map(describeStep).join('; ')}. Run again to complete ` +
+    'the migration, or undo these by hand.'
+  );
 }
 
 /**
@@ -87,9 +97,10 @@ export async function executePlan(
   options: ExecutionOptions,
 ): Promise<MigrationStep[]> {
   const done: MigrationStep[] = [];
+  const targets = readBackTargets(plan.steps, plan.directGrants, state);
   for (const step of plan.steps) {
     try {
-      await apply(iam, step, plan, state, options);
+      await apply(iam, step, targets, state, options);
     } catch (error) {
       options.log({
         event: 'step-failed',
@@ -110,7 +121,7 @@ export async function executePlan(
 async function apply(
   iam: IAMClient,
   step: MigrationStep,
-  plan: ExecutablePlan,
+  targets: ReadBackTargets,
   state: AccountState,
   options: ExecutionOptions,
 ): Promise<void> {
@@ -146,23 +157,10 @@ async function apply(
       await iam.send(new DeleteUserPolicyCommand({ UserName: step.userName, PolicyName: step.policyName }));
       return;
     case 'verify-groups-grant-all':
-      await readBack(iam, state.user.userId, options, (view) => {
-        const missing = plan.directGrants.filter((k) => !view.viaGroups.has(k));
-        return missing.length === 0
-          ? undefined
-          : `its groups do not yet give ${missing.length} of its direct grant(s); nothing was removed from the user`;
-      });
+      await readBack(options, () => checkGroupsGrantAll(iam, targets));
       return;
     case 'verify-grants-unchanged':
-      await readBack(iam, state.user.userId, options, (view) => {
-        if (view.direct.size > 0) return `the user still has ${view.direct.size} direct policy(ies)`;
-        const lost = plan.grantsBefore.filter((k) => !view.viaGroups.has(k));
-        const gained = [...view.viaGroups].filter((k) => !plan.grantsBefore.includes(k));
-        if (lost.length > 0 || gained.length > 0) {
-          return `the user's grants changed: ${lost.length} lost, ${gained.length} gained`;
-        }
-        return undefined;
-      });
+      await readBack(options, () => checkNoDirectPolicies(iam, step.userName));
       return;
   }
 }
@@ -276,42 +274,18 @@ async function undo(iam: IAMClient, step: MigrationStep, state: AccountState): P
   }
 }
 
-/** What the user has right now, as read back from IAM. */
-interface UserView {
-  readonly direct: ReadonlySet<GrantKey>;
-  readonly viaGroups: ReadonlySet<GrantKey>;
-}
-
 /**
- * Re-reads the account until `problem` finds none, waiting longer each time: IAM is eventually
- * consistent, so a change just made may not be visible yet.
+ * Runs `check` until it finds no problem, waiting longer each time: IAM is eventually consistent, so a change
+ * just made may not be visible yet.
  *
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
  */
-async function readBack(
-  iam: IAMClient,
-  userId: string,
-  options: ExecutionOptions,
-  problem: (view: UserView) => string | undefined,
-): Promise<void> {
+async function readBack(options: ExecutionOptions, check: () => Promise<string | undefined>): Promise<void> {
   const attempts = options.readBackAttempts ?? 6;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
   let last = 'not read';
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const snapshot = await readAccountSnapshot(iam);
-    const user = snapshot.users.find((u) => u.userId === userId);
-    if (user === undefined) throw new Error('the user no longer exists');
-    const keyOf = managedGrantKeyResolver(snapshot.customerPolicies);
-    const viaGroups = new Set<GrantKey>();
-    for (const name of user.groupNames) {
-      const group = snapshot.groups.find((g) => g.groupName.toLowerCase() === name.toLowerCase());
-      if (group !== undefined) for (const k of groupGrantKeys(group, keyOf)) viaGroups.add(k);
-    }
-    const direct = new Set<GrantKey>([
-      ...user.managedPolicies.map((p) => keyOf(p.policyArn)),
-      ...user.inlinePolicies.map((p) => inlineGrantKey(p.document)),
-    ]);
-    const found = problem({ direct, viaGroups });
+    const found = await check();
     if (found === undefined) return;
     last = found;
     if (attempt < attempts) await sleep(Math.min(500 * 2 ** (attempt - 1), 8000));

@@ -31,12 +31,37 @@ export const MIGRATION_IAM_PERMISSIONS: readonly MigrationPermission[] = [
   {
     action: 'iam:GetAccountAuthorizationDetails',
     resource: '*',
-    why: 'Reads users, groups, memberships and policy documents in one paged pass, to resolve the user ID Config passes and to plan and verify. No resource-level permissions exist for it.',
+    why: 'Reads users, groups, memberships and policy documents in one paged pass, once per run: to resolve the user ID Config passes (no IAM API takes it) and to plan (which existing groups grant only what the user has, which set groups and migrated policies exist). No resource-level permissions exist for it.',
   },
   {
     action: 'iam:GetAccountSummary',
     resource: '*',
     why: 'Reads the quotas (policies per group, groups per user, policy size, groups and policies per account) so the plan stays within them. No resource-level permissions exist for it.',
+  },
+  {
+    action: 'iam:ListGroupsForUser',
+    resource: anyUser,
+    why: 'Read-back: the user is in every group it was added to, before anything is removed from it.',
+  },
+  {
+    action: 'iam:ListAttachedGroupPolicies',
+    resource: anyGroup,
+    why: 'Read-back: the groups this run attached to carry exactly those policies, and the groups the user relies on (joined ones, on any path) still carry its policies.',
+  },
+  {
+    action: 'iam:GetGroupPolicy',
+    resource: anyGroup,
+    why: "Read-back: a group's inline policy the user relies on for one of its own (same document) is still there.",
+  },
+  {
+    action: 'iam:ListAttachedUserPolicies',
+    resource: anyUser,
+    why: 'Read-back at the end: no managed policy is left on the user.',
+  },
+  {
+    action: 'iam:ListUserPolicies',
+    resource: anyUser,
+    why: 'Read-back at the end: no inline policy is left on the user.',
   },
   {
     action: 'iam:CreatePolicy',

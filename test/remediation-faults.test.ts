@@ -70,9 +70,13 @@ const MUTATING_FAULTS: [action: string, occurrence: number][] = [
   ['DetachUserPolicy', 2],
   ['DeleteUserPolicy', 1],
   ['DeleteUserPolicy', 2],
-  // The read-backs: before anything is removed from the user, and at the end.
-  ['GetAccountAuthorizationDetails', 2],
-  ['GetAccountAuthorizationDetails', 3],
+  // The read-backs before anything is removed from the user: its groups, then readers' and the new group's
+  // policies; and at the end, the user's own policies.
+  ['ListGroupsForUser', 1],
+  ['ListAttachedGroupPolicies', 1],
+  ['ListAttachedGroupPolicies', 2],
+  ['ListAttachedUserPolicies', 1],
+  ['ListUserPolicies', 1],
 ];
 
 describe('a failure at any step is rolled back without an access gap', () => {
@@ -123,6 +127,37 @@ describe('a failure at any step is rolled back without an access gap', () => {
       expect(after.groups.readers).toEqual(before.groups.readers);
     },
   );
+
+  it('a change IAM does not show yet is read again after a growing wait, and the run succeeds', async () => {
+    const waits: number[] = [];
+    proxy.failOnce('ListAttachedGroupPolicies', 1, 'NoSuchEntity');
+    proxy.failOnce('ListUserPolicies', 1, 'NoSuchEntity');
+    proxy.failOnce('ListUserPolicies', 2, 'NoSuchEntity');
+    const result = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    expect(result.status).toBe('migrated');
+    expect(proxy.failed).toEqual(['ListAttachedGroupPolicies', 'ListUserPolicies', 'ListUserPolicies']);
+    expect(waits).toEqual([500, 500, 1000]);
+  });
+
+  it('a change IAM never shows fails the read-back after the set attempts, before anything is removed', async () => {
+    const before = await readInventory(iam);
+    proxy.failOnce('ListGroupsForUser', 1, 'NoSuchEntity');
+    proxy.failOnce('ListGroupsForUser', 2, 'NoSuchEntity');
+    const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+      sleep: async () => {},
+      readBackAttempts: 2,
+    }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(MigrationFailedError);
+    expect((failure as MigrationFailedError).message).toMatch(
+      /verify that alice's groups grant all its direct policies.*read-back check failed after 2 attempts: not visible yet/,
+    );
+    expect(proxy.actions).not.toContain('DetachUserPolicy');
+    expect(await readInventory(iam)).toEqual(before);
+  });
 
   it('a rollback step that fails too is reported with what to undo by hand, and the user keeps its grants', async () => {
     const grantsBefore = await effectiveGrants(iam);

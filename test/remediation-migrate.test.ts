@@ -1,5 +1,6 @@
 import { GetAccountSummaryCommand, type IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { countCalls } from '../bench/call-counter.js';
 import { clientsFor, EMULATOR_ACCOUNT_ID, type Emulator, startEmulator } from '../local/emulator.js';
 import {
   describeStep,
@@ -19,6 +20,7 @@ import {
   type Inventory,
   policyDocument,
   readInventory,
+  type Seed,
   seedAccount,
 } from './support/remediation-account.js';
 
@@ -58,10 +60,11 @@ beforeEach(async () => {
 async function migrateChecked(
   request: MigrationRequest,
   userName: string,
+  migrating: IAMClient = iam,
 ): Promise<{ result: MigrationResult; before: Inventory; after: Inventory }> {
   const before = await readInventory(iam);
   const grantsBefore = await effectiveGrants(iam, before);
-  const result = await migrateUserPolicies(iam, request, silentLogger, {
+  const result = await migrateUserPolicies(migrating, request, silentLogger, {
     afterChange: ({ step }) =>
       expectNoGapNoSpread(iam, grantsBefore, userName, `after "${describeStep(step)}"`),
   });
@@ -155,6 +158,31 @@ describe('migrating a user against the emulator', () => {
       'detach-user-policy',
       'verify-grants-unchanged',
     ]);
+    expect(after.groups).toEqual(before.groups);
+  });
+
+  it('an inline policy whose document a group of the user carries inline is only deleted, after reading that policy back', async () => {
+    await seedAccount(
+      iam,
+      {
+        groups: { queues: { inline: { 'group-sqs': policyDocument('sqs:*', 2) } } },
+        users: { alice: { inline: { 'my-sqs': SQS }, groups: ['queues'] } },
+      },
+      EMULATOR_ACCOUNT_ID,
+    );
+    const counted = clientsFor(emulator.endpoint).iam;
+    const counter = countCalls(counted);
+    const { result, before, after } = await migrateChecked(
+      { userName: 'alice', dryRun: false },
+      'alice',
+      counted,
+    );
+    expect(result.changes.map((s) => s.action)).toEqual([
+      'verify-groups-grant-all',
+      'delete-user-policy',
+      'verify-grants-unchanged',
+    ]);
+    expect(counter.byCommand.GetGroupPolicy).toBe(1);
     expect(after.groups).toEqual(before.groups);
   });
 
@@ -369,5 +397,69 @@ describe('migrating a user against the emulator', () => {
     await expect(migrateUserPolicies(proxied, request as MigrationRequest)).rejects.toThrow(message);
     expect(proxy.actions).toEqual([]);
     expect(await readInventory(iam)).toEqual(before);
+  });
+});
+
+describe('IAM calls per migration', () => {
+  /** A user with 10 customer managed and 5 inline policies, as bench/remediation.ts measures. */
+  const heavyUser = (prefix: string, groups: string[] = []): Seed => ({
+    policies: Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`${prefix}-managed-${i}`, policyDocument(`${prefix}${i}:Get*`)]),
+    ),
+    users: {
+      [`${prefix}-user`]: {
+        groups,
+        managed: Array.from({ length: 10 }, (_, i) => `${prefix}-managed-${i}`),
+        inline: Object.fromEntries(
+          ['s3:GetObject', 'sqs:SendMessage', 'sns:Publish', 'dynamodb:GetItem', 'kms:Decrypt'].map(
+            (a, i) => [`${prefix}-inline-${i}`, policyDocument(a)],
+          ),
+        ),
+      },
+    },
+  });
+  /** Read once to plan; then only what the run changed: the user's groups, the new groups, the user's policies. */
+  const EXPECTED_CALLS = {
+    GetAccountAuthorizationDetails: 1,
+    GetAccountSummary: 1,
+    CreatePolicy: 5,
+    CreateGroup: 2,
+    AttachGroupPolicy: 15,
+    AddUserToGroup: 2,
+    ListGroupsForUser: 1,
+    ListAttachedGroupPolicies: 2,
+    DetachUserPolicy: 10,
+    DeleteUserPolicy: 5,
+    ListAttachedUserPolicies: 1,
+    ListUserPolicies: 1,
+  };
+
+  async function countedMigration(userName: string): Promise<Record<string, number>> {
+    const counted = clientsFor(emulator.endpoint).iam;
+    const counter = countCalls(counted);
+    const result = await migrateUserPolicies(counted, { userName, dryRun: false });
+    expect(result.status).toBe('migrated');
+    return { ...counter.byCommand };
+  }
+
+  it('a user with 10 managed and 5 inline policies costs 46 IAM calls, one of them a full account read', async () => {
+    await seedAccount(iam, heavyUser('solo'), EMULATOR_ACCOUNT_ID);
+    expect(await countedMigration('solo-user')).toEqual(EXPECTED_CALLS);
+  });
+
+  it('the same migration costs the same calls in an account with many other users and groups, whatever groups the user is in', async () => {
+    const others = Array.from({ length: 40 }, (_, i) => `other-${i}`);
+    await seedAccount(
+      iam,
+      {
+        groups: Object.fromEntries(
+          Array.from({ length: 10 }, (_, g) => [`team-${g}`, { managed: [g % 2 ? S3 : EC2] }]),
+        ),
+        users: Object.fromEntries(others.map((u, i) => [u, { groups: [`team-${i % 10}`], managed: [S3] }])),
+      },
+      EMULATOR_ACCOUNT_ID,
+    );
+    await seedAccount(iam, heavyUser('busy', ['team-0', 'team-1']), EMULATOR_ACCOUNT_ID);
+    expect(await countedMigration('busy-user')).toEqual(EXPECTED_CALLS);
   });
 });

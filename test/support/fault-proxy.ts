@@ -8,8 +8,11 @@ import type { AddressInfo } from 'node:net';
  */
 export interface FaultProxy {
   readonly endpoint: string;
-  /** Fails the `occurrence`-th call (1 = the next) of `action` from now on, once. Faults add up. */
-  failOnce(action: string, occurrence?: number): void;
+  /**
+   * Fails the `occurrence`-th call (1 = the next) of `action` from now on, once, with error `code` (default
+   * INJECTED_ERROR_CODE; NoSuchEntity imitates a change IAM does not show yet). Faults add up.
+   */
+  failOnce(action: string, occurrence?: number, code?: string): void;
   /** Removes pending faults and forgets the calls seen. */
   clear(): void;
   /** Every IAM action forwarded or failed since the last clear(), in order. */
@@ -24,7 +27,7 @@ export const INJECTED_ERROR_CODE = 'InjectedFault';
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
-  let faults: { action: string; remaining: number }[] = [];
+  let faults: { action: string; remaining: number; code: string }[] = [];
   const actions: string[] = [];
   const failed: string[] = [];
 
@@ -35,14 +38,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const body = Buffer.concat(chunks);
       const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? '';
       if (action !== '') actions.push(action);
-      let hit = false;
-      for (const fault of faults) if (fault.action === action && --fault.remaining === 0) hit = true;
+      let hit: string | undefined;
+      for (const fault of faults) if (fault.action === action && --fault.remaining === 0) hit = fault.code;
       faults = faults.filter((f) => f.remaining > 0);
-      if (hit) {
+      if (hit !== undefined) {
         failed.push(action);
-        res.writeHead(400, { 'content-type': 'text/xml' });
+        res.writeHead(hit === 'NoSuchEntity' ? 404 : 400, { 'content-type': 'text/xml' });
         res.end(
-          `<ErrorResponse><Error><Type>Sender</Type><Code>${INJECTED_ERROR_CODE}</Code><Message>fault injected into ${action}</Message></Error><RequestId>fault</RequestId></ErrorResponse>`,
+          `<ErrorResponse><Error><Type>Sender</Type><Code>${hit}</Code><Message>fault injected into ${action}</Message></Error><RequestId>fault</RequestId></ErrorResponse>`,
         );
         return;
       }
@@ -70,9 +73,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    failOnce(action, occurrence = 1) {
+    failOnce(action, occurrence = 1, code = INJECTED_ERROR_CODE) {
       if (occurrence < 1) throw new Error('occurrence starts at 1');
-      faults.push({ action, remaining: occurrence });
+      faults.push({ action, remaining: occurrence, code });
     },
     clear() {
       faults = [];
