@@ -116,7 +116,8 @@ describe('iam-user-policies scan', () => {
         new GetAccountAuthorizationDetailsCommand({ Filter: ['User', 'Group', 'LocalManagedPolicy'] }),
       );
     const before = await read();
-    await scan(...exemptBreakGlass);
+    const run = await scan(...exemptBreakGlass);
+    expect(run.code, run.stderr).toBe(1); // the scan ran and found the NON_COMPLIANT users
     const after = await read();
     expect(after.UserDetailList).toEqual(before.UserDetailList);
     expect(after.GroupDetailList).toEqual(before.GroupDetailList);
