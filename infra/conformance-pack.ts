@@ -14,8 +14,9 @@ export const packParameterName = (name: RuleParameterName): string =>
 /**
  * A conformance pack template with the rule and its (manual) remediation. The function, the Automation
  * document and its role come from a deployed stack and are template parameters, as are the rule's
- * parameters (defaults from the deployment settings), so one template serves `aws configservice
- * put-conformance-pack` and organization conformance packs alike.
+ * parameters (defaults from the deployment settings). It serves `aws configservice put-conformance-pack` in
+ * the account of the stack whose outputs it is given; an organization pack needs the organization stack's
+ * function and no remediation resource (see the README).
  *
  * @see https://docs.aws.amazon.com/config/latest/developerguide/conformance-pack-organization-apis.html
  * @see https://docs.aws.amazon.com/config/latest/developerguide/custom-conformance-pack.html
