@@ -18,6 +18,7 @@ import type { GrantKey } from './grants.js';
 import {
   checkGroupsGrantAll,
   checkNoDirectPolicies,
+  groupMembers,
   type ReadBackTargets,
   readBackTargets,
 } from './read-back.js';
@@ -59,14 +60,17 @@ export class MigrationFailedError extends Error {
     /**
      * Every change still in place: the failed undos, and the changes they rely on (a user policy that could
      * not be restored keeps the user in its new groups; a membership that could not be removed keeps its
-     * group whole). The account is then half-migrated, never short of a grant: a re-run completes it.
+     * group whole), and a new group that another user joined meanwhile. The account is then half-migrated,
+     * never short of a grant: a re-run completes it.
      */
     readonly keptInPlace: readonly MigrationStep[] = [],
+    /** Why changes other than failed undos were kept (a new group with other members now). */
+    readonly heldBack: readonly string[] = [],
   ) {
     const outcome =
-      rollbackFailures.length === 0
+      keptInPlace.length === 0
         ? `rolled back ${undone.length} change(s); the account is as it was before the run. Fix the cause and run again.`
-        : partialRollbackText(rollbackFailures, keptInPlace);
+        : partialRollbackText(rollbackFailures, keptInPlace, heldBack);
     super(
       `migration of ${userName} failed at "${describeStep(failedStep)}": ${errorText(cause)}; ${outcome}`,
     );
@@ -76,12 +80,12 @@ export class MigrationFailedError extends Error {
 function partialRollbackText(
   failures: readonly { step: MigrationStep; error: string }[],
   kept: readonly MigrationStep[],
+  heldBack: readonly string[],
 ): string {
-  const failed = failures.map((f) => `${describeStep(f.step)}: ${f.error}`).join('; ');
+  const why = [...failures.map((f) => `could not undo "${describeStep(f.step)}": ${f.error}`), ...heldBack];
   return (
-    `rollback could not undo ${failures.length} change(s) (${failed}), so ${kept.length} change(s) stay in ` +
-    `place and nobody lacks or gains a grant: ${kept.map(describeStep).join('; ')}. Run again to complete ` +
-    'the migration, or undo these by hand.'
+    `rollback left ${kept.length} change(s) in place so that nobody lacks or gains a grant (${why.join('; ')}): ` +
+    `${kept.map(describeStep).join('; ')}. Run again to complete the migration, or undo these by hand.`
   );
 }
 
@@ -108,8 +112,8 @@ export async function executePlan(
         step: describeStep(step),
         error: errorText(error),
       });
-      const { undone, failures, kept } = await rollback(iam, done, state, options);
-      throw new MigrationFailedError(state.user.userName, step, error, undone, failures, kept);
+      const { undone, failures, kept, heldBack } = await rollback(iam, done, state, options);
+      throw new MigrationFailedError(state.user.userName, step, error, undone, failures, kept, heldBack);
     }
     done.push(step);
     options.log({ event: 'step-done', action: step.action, step: describeStep(step) });
@@ -168,7 +172,8 @@ async function apply(
 /**
  * Undoes `done` in reverse order. After an undo fails it goes on with the rest, except what the change left
  * in place relies on: undoing that would open an access gap (the user leaving its new groups while a policy
- * of its own could not be restored) or leave a group its member relies on half-built.
+ * of its own could not be restored) or leave a group its member relies on half-built. A group this run
+ * built is left whole when someone else is in it by then (a concurrent run for a user with the same set).
  */
 async function rollback(
   iam: IAMClient,
@@ -179,10 +184,18 @@ async function rollback(
   undone: MigrationStep[];
   failures: { step: MigrationStep; error: string }[];
   kept: MigrationStep[];
+  heldBack: string[];
 }> {
   const undone: MigrationStep[] = [];
   const failures: { step: MigrationStep; error: string }[] = [];
   const kept: MigrationStep[] = [];
+  const heldBack: string[] = [];
+  const built = new Set(
+    done.flatMap((s) =>
+      s.action === 'attach-group-policy' || s.action === 'create-group' ? [s.groupName.toLowerCase()] : [],
+    ),
+  );
+  const othersIn = new Map<string, readonly string[]>();
   for (const step of [...done].reverse()) {
     if (!isMutatingStep(step)) continue;
     if (kept.some((k) => reliesOn(k, step))) {
@@ -191,6 +204,26 @@ async function rollback(
       continue;
     }
     try {
+      if (
+        (step.action === 'attach-group-policy' || step.action === 'create-group') &&
+        built.has(step.groupName.toLowerCase())
+      ) {
+        const key = step.groupName.toLowerCase();
+        let others = othersIn.get(key);
+        if (others === undefined) {
+          const members = await groupMembers(iam, step.groupName);
+          const found = members.filter((m) => m.toLowerCase() !== state.user.userName.toLowerCase());
+          othersIn.set(key, found);
+          if (found.length > 0)
+            heldBack.push(`group ${step.groupName} has other members now (${found.join(', ')})`);
+          others = found;
+        }
+        if (others.length > 0) {
+          kept.push(step);
+          options.log({ event: 'undo-skipped', action: step.action, step: describeStep(step) });
+          continue;
+        }
+      }
       await undo(iam, step, state);
     } catch (error) {
       failures.push({ step, error: errorText(error) });
@@ -208,7 +241,7 @@ async function rollback(
     // Outside the try: a failing check in a test's hook must not pass for a failed undo.
     await options.afterChange?.({ step, phase: 'rollback' });
   }
-  return { undone, failures, kept };
+  return { undone, failures, kept, heldBack };
 }
 
 /** Whether `kept`, a change left in place, needs the earlier change `earlier` to stay. */

@@ -89,6 +89,11 @@ export const MIGRATION_IAM_PERMISSIONS: readonly MigrationPermission[] = [
     why: "Attaches the user's policies to the groups this run created; never to any other group.",
   },
   {
+    action: 'iam:GetGroup',
+    resource: migrationGroups,
+    why: 'Rollback only: reads the members of a group this run built before stripping it, and leaves it whole if another user (a concurrent run with the same policy set) joined it meanwhile.',
+  },
+  {
     action: 'iam:DetachGroupPolicy',
     resource: migrationGroups,
     why: 'Rollback only: detaches what this run attached.',

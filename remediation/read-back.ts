@@ -1,4 +1,5 @@
 import {
+  GetGroupCommand,
   GetGroupPolicyCommand,
   type IAMClient,
   ListAttachedGroupPoliciesCommand,
@@ -155,6 +156,19 @@ export async function checkNoDirectPolicies(iam: IAMClient, userName: string): P
     });
     const left = attached.length + inline.length;
     return left === 0 ? undefined : `the user still has ${left} direct policy(ies)`;
+  });
+}
+
+/**
+ * The members of a group (user names). The rollback reads it before it strips a group this run created: a
+ * concurrent run for another user with the same policy set may have joined it, and relies on it now.
+ *
+ * @see https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetGroup.html
+ */
+export async function groupMembers(iam: IAMClient, groupName: string): Promise<string[]> {
+  return pages(async (Marker) => {
+    const a = await iam.send(new GetGroupCommand({ GroupName: groupName, Marker }));
+    return { items: (a.Users ?? []).map((u) => u.UserName ?? ''), ...a };
   });
 }
 

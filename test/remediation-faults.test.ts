@@ -128,6 +128,42 @@ describe('a failure at any step is rolled back without an access gap', () => {
     },
   );
 
+  it("a rollback leaves a new group whole when another user's migration joined it meanwhile", async () => {
+    await emptyAccount(iam);
+    await seedAccount(
+      iam,
+      { users: { alice: { managed: [S3] }, bob: { managed: [S3] } } },
+      EMULATOR_ACCOUNT_ID,
+    );
+    const grantsBefore = await effectiveGrants(iam);
+    proxy.failOnce('DetachUserPolicy', 1);
+    let bobs: string | undefined;
+
+    const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+      sleep: async () => {},
+      afterChange: async ({ step, phase }) => {
+        // A concurrent run for bob, who has the same set, finds alice's new group complete and joins it.
+        if (phase === 'apply' && step.action === 'add-user-to-group') {
+          bobs = (await migrateUserPolicies(iam, { userName: 'bob', dryRun: false })).status;
+        }
+      },
+    }).catch((e: unknown) => e);
+
+    expect(bobs).toBe('migrated');
+    expect(failure).toBeInstanceOf(MigrationFailedError);
+    const error = failure as MigrationFailedError;
+    expect(error.message).toMatch(/has other members now \(bob\)/);
+    expect(error.keptInPlace.map((s) => s.action)).toEqual(['attach-group-policy', 'create-group']);
+    const now = await readInventory(iam);
+    expect(now.users.bob).toMatchObject({ managed: [], inline: {} });
+    expect(await effectiveGrants(iam, now)).toEqual(grantsBefore);
+
+    const retry = await migrateUserPolicies(iam, { userName: 'alice', dryRun: false });
+    expect(retry.status).toBe('migrated');
+    const after = await readInventory(iam);
+    expect(after.users.alice?.groups).toEqual(after.users.bob?.groups);
+  });
+
   it('a change IAM does not show yet is read again after a growing wait, and the run succeeds', async () => {
     const waits: number[] = [];
     proxy.failOnce('ListAttachedGroupPolicies', 1, 'NoSuchEntity');
@@ -173,7 +209,7 @@ describe('a failure at any step is rolled back without an access gap', () => {
     const error = failure as MigrationFailedError;
     expect(error.rollbackFailures.map((f) => f.step.action)).toContain('add-user-to-group');
     expect(error.message).toMatch(
-      /rollback could not undo 1 change\(s\) \(add alice to group policy-set-[0-9a-f]+: InjectedFault.*\), so \d+ change\(s\) stay in place/,
+      /rollback left \d+ change\(s\) in place so that nobody lacks or gains a grant \(could not undo "add alice to group policy-set-[0-9a-f]+": InjectedFault/,
     );
     const now = await effectiveGrants(iam);
     expect(now.alice).toEqual(expect.arrayContaining(grantsBefore.alice ?? []));
@@ -207,6 +243,7 @@ describe('a failure at any step is rolled back without an access gap', () => {
     ['a group membership', 'DetachUserPolicy', 'RemoveUserFromGroup'],
     ['a group attachment', 'AddUserToGroup', 'DetachGroupPolicy'],
     ['a new group', 'AddUserToGroup', 'DeleteGroup'],
+    ['a new group whose members it could not read', 'DetachUserPolicy', 'GetGroup'],
   ])(
     'after a rollback that could not undo %s, a re-run completes the migration',
     async (_what, failing, undoFailing) => {
