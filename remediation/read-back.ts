@@ -142,7 +142,9 @@ export async function checkGroupsGrantAll(
 
 /**
  * Read-back at the end: the user has no direct policy left. Together with the first read-back (its groups give
- * exactly what it had, and removing user policies changes no group), the user has exactly its previous grants.
+ * every grant it had directly, the groups this run attached to carry nothing else, and removing user policies
+ * changes no group), the user has exactly its previous grants, as long as nobody else changed the groups that
+ * existed since the plan read them: this run never writes to those, so it does not read them all again.
  */
 export async function checkNoDirectPolicies(iam: IAMClient, userName: string): Promise<string | undefined> {
   return notFoundAsProblem(async () => {

@@ -465,6 +465,20 @@ describe('planMigration refuses before any change', () => {
     );
   });
 
+  it('creates a GroupName of 128 characters, the most IAM allows, and refuses one of 129', () => {
+    const plan = (groupName: string) =>
+      planMigration(stateFor(world({ users: [user('alice', { managed: [S3] })] }), 'alice'), QUOTAS, {
+        groupName,
+      });
+    expect(actions(plan('g'.repeat(128)), 'create-group')).toEqual([
+      expect.objectContaining({ groupName: 'g'.repeat(128), kind: 'operator-group' }),
+    ]);
+    expect(plan('g'.repeat(129))).toMatchObject({
+      kind: 'refused',
+      reasons: [expect.stringMatching(/is not a valid IAM group name \(1-128 characters/)],
+    });
+  });
+
   it('refuses a GroupName that is not a valid IAM group name', () => {
     const plan = planMigration(stateFor(world({ users: [alice] }), 'alice'), QUOTAS, {
       groupName: 'no spaces',
