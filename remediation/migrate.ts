@@ -71,8 +71,9 @@ export interface MigrationResult {
 /**
  * Moves one IAM user's directly attached and inline policies to groups, without changing what the user or
  * anyone else can do (see plan.ts for the rules). Reads live state every time, because Config remediation
- * can fire on users that are already compliant and retries: a re-run after success is a no-op, and a re-run
- * after a rolled-back failure plans the same again.
+ * can fire on users that are already compliant and retries: a re-run after success is a no-op, a re-run
+ * after a rolled-back failure plans the same again, and one after a rollback that had to leave changes in
+ * place completes the migration from them.
  *
  * The one entry point for the Automation handler, the CLI and the local demo. Invalid requests throw an
  * InputError before any IAM call; a failed step throws MigrationFailedError after rolling back.
