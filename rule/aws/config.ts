@@ -25,8 +25,9 @@ const FAILED_EVALUATION_ATTEMPTS = 3;
 export const TEST_MODE_RESULT_TOKEN = 'TESTMODE';
 
 /**
- * Reports evaluations in batches of 100. Throttling is retried by the SDK's retry strategy; evaluations
- * that Config answers as FailedEvaluations are sent again, and if they still fail the run throws, naming them.
+ * Reports evaluations in batches of 100, in one call even when there are none. Throttling is retried by the
+ * SDK's retry strategy; evaluations that Config answers as FailedEvaluations are sent again, and if they
+ * still fail the run throws, naming them.
  *
  * @see https://docs.aws.amazon.com/config/latest/APIReference/API_PutEvaluations.html
  */
@@ -36,9 +37,12 @@ export async function putEvaluations(
   evaluations: readonly Evaluation[],
 ): Promise<void> {
   const testMode = resultToken === TEST_MODE_RESULT_TOKEN;
-  for (let start = 0; start < evaluations.length; start += PUT_EVALUATIONS_BATCH_SIZE) {
+  // A sweep with nothing new still answers its result token (with no evaluations, which Config does not
+  // charge for), so that the rule's status shows a successful evaluation rather than a silent invocation.
+  for (let start = 0; start === 0 || start < evaluations.length; start += PUT_EVALUATIONS_BATCH_SIZE) {
     let pending = evaluations.slice(start, start + PUT_EVALUATIONS_BATCH_SIZE);
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    // Every batch is sent at least once (the first may be empty); only failed evaluations are sent again.
+    for (let attempt = 1; ; attempt++) {
       const answer = await config.send(
         new PutEvaluationsCommand({
           ResultToken: resultToken,
