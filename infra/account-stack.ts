@@ -79,7 +79,11 @@ export class AccountStack extends Stack {
       this.remediation.migrationFunction.function,
       "A remediation (moving an IAM user's policies to groups) failed and was rolled back. See the Automation execution and the migration function's log group.",
     );
-    alarms.notifyAutomationFailures('RemediationFailures', this.remediation.document.ref);
+    alarms.watchAutomationFailures(
+      'RemediationFailures',
+      this.remediation.document.ref,
+      'A remediation Automation execution failed, timed out or was cancelled (including a rejected approval). See Systems Manager > Automation.',
+    );
 
     new CfnOutput(this, 'RuleFunctionArn', { value: fn.functionArn });
     new CfnOutput(this, 'ConfigRuleName', { value: this.configRule.ref });

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
@@ -44,15 +44,21 @@ export class OperationsAlarms extends Construct {
   }
 
   /**
-   * Notifies the topic of every Automation execution of `documentName` that ends Failed, TimedOut or
-   * Cancelled (the execution's own status change event), when a topic is configured.
+   * Watches every Automation execution of `documentName` that ends Failed, TimedOut or Cancelled (the
+   * execution's own status change event, which also covers failures outside the migration function, such as
+   * a rejected approval or a missing role): an EventBridge rule matches them and an alarm fires on the rule's
+   * TriggeredRules metric; when a topic is configured, the rule also sends each event to it.
    *
    * @see https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-systems-manager-event-examples.html
+   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
    * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
    */
-  notifyAutomationFailures(id: string, documentName: string): Rule | undefined {
-    if (this.topic === undefined) return undefined;
-    return new Rule(this, id, {
+  watchAutomationFailures(
+    id: string,
+    documentName: string,
+    description: string,
+  ): { rule: Rule; alarm: Alarm } {
+    const rule = new Rule(this, id, {
       description: `Failed remediation executions of ${documentName}`,
       eventPattern: {
         source: ['aws.ssm'],
@@ -61,7 +67,23 @@ export class OperationsAlarms extends Construct {
       },
       // The topic is not this stack's, so its resource policy cannot grant EventBridge; a role of the rule's own,
       // allowed only sns:Publish on the topic, can.
-      targets: [new SnsTopic(this.topic, { authorizeUsingRole: true })],
+      targets: this.topic !== undefined ? [new SnsTopic(this.topic, { authorizeUsingRole: true })] : [],
     });
+    const alarm = new Alarm(this, `${id}Alarm`, {
+      alarmDescription: description,
+      metric: new Metric({
+        namespace: 'AWS/Events',
+        metricName: 'TriggeredRules',
+        dimensionsMap: { RuleName: rule.ruleName },
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    if (this.topic !== undefined) alarm.addAlarmAction(new SnsAction(this.topic));
+    return { rule, alarm };
   }
 }

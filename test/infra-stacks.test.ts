@@ -437,6 +437,23 @@ describe('settings and Regions', () => {
     });
   });
 
+  it('an alarm fires on failed, timed-out or cancelled remediation executions, with or without a topic', () => {
+    const template = Template.fromStack(synthAccount({}));
+    const rules = template.findResources('AWS::Events::Rule');
+    const [ruleId, rule] = Object.entries(rules)[0] ?? [];
+    expect(rule?.Properties.EventPattern).toMatchObject({
+      source: ['aws.ssm'],
+      detail: { Status: ['Failed', 'TimedOut', 'Cancelled'] },
+    });
+    expect(rule?.Properties.Targets).toBeUndefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Events',
+      MetricName: 'TriggeredRules',
+      Dimensions: [{ Name: 'RuleName', Value: { Ref: ruleId } }],
+      Threshold: 1,
+    });
+  });
+
   it('failed Automation executions reach the topic through a role allowed only to publish to it', () => {
     // The topic is not this stack's: its resource policy, which EventBridge would otherwise need, is not ours to change.
     const topicArn = `arn:aws:sns:eu-west-1:${ACCOUNT}:security-alerts`;
