@@ -3,9 +3,10 @@ import type { AwsClients, ClientOptions } from './aws-clients.js';
 
 /**
  * Exit codes, so that `scan` can gate a CI job: 1 means only "NON_COMPLIANT users found"; anything that kept
- * a command from doing its job (usage, credentials, access, an unknown user) is 2.
+ * a command from doing its job (usage, credentials, access, an unknown user) is 2; 3 means another run holds
+ * the work (`remediate` waited for it and changed nothing).
  */
-export const EXIT_CODE = { ok: 0, nonCompliant: 1, error: 2 } as const;
+export const EXIT_CODE = { ok: 0, nonCompliant: 1, error: 2, inProgress: 3 } as const;
 
 /** Where a command writes. Tests pass their own; bin.js passes the process streams. */
 export interface CliIo {

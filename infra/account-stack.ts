@@ -63,6 +63,7 @@ export class AccountStack extends Stack {
     this.remediation = new Remediation(this, 'Remediation', {
       configRuleName: this.configRule.ref,
       automatic: settings.automaticRemediation,
+      ruleInputParameters: ruleInputParameters(settings.ruleParameters),
     });
 
     const alarms = new OperationsAlarms(this, 'Alarms', {

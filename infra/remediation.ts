@@ -4,6 +4,7 @@ import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk
 import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { automationDocumentContent } from '../remediation/automation-document.js';
+import { RULE_PARAMETERS_ENV } from '../remediation/function-environment.js';
 import { MIGRATION_IAM_PERMISSIONS } from '../remediation/permissions.js';
 import { BundledFunction } from './bundled-function.js';
 import { MIGRATION_ENTRY } from './bundling.js';
@@ -27,6 +28,11 @@ export interface RemediationProps {
   readonly configRuleName: string;
   /** Remediate without an operator. @default false */
   readonly automatic?: boolean;
+  /**
+   * The deployed rule's InputParameters, passed to the migration function so that it refuses the users the
+   * rule exempts. @default {} (the rule's defaults)
+   */
+  readonly ruleInputParameters?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -48,6 +54,7 @@ export class Remediation extends Construct {
       description: "Moves an IAM user's policies to groups without changing anyone's permissions (IAM.2)",
       // An aws:invokeLambdaFunction step waits at most 300 seconds.
       timeout: Duration.seconds(300),
+      environment: { [RULE_PARAMETERS_ENV]: JSON.stringify(props.ruleInputParameters ?? {}) },
     });
     const migrationCalls = new Policy(this, 'MigrationCalls', {
       roles: [this.migrationFunction.role],

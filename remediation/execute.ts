@@ -9,7 +9,10 @@ import {
   DeleteUserPolicyCommand,
   DetachGroupPolicyCommand,
   DetachUserPolicyCommand,
+  EntityAlreadyExistsException,
   type IAMClient,
+  ListEntitiesForPolicyCommand,
+  NoSuchEntityException,
   PutUserPolicyCommand,
   RemoveUserFromGroupCommand,
 } from '@aws-sdk/client-iam';
@@ -34,6 +37,32 @@ export interface ExecutionOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Read-back attempts before a verification fails (IAM is eventually consistent). Default 6. */
   readonly readBackAttempts?: number;
+  /**
+   * Runs a section under the account's shared lease (see lease.ts), re-entrantly. Creating, filling and
+   * joining groups and policies that other users' runs may use, and tearing them down in a rollback, happen
+   * only inside it, so no run sees another's group half-built or strips a group someone is joining.
+   * `checkHeld` throws once the lease is too old to rely on.
+   */
+  readonly exclusive: Exclusive;
+}
+
+/** See ExecutionOptions.exclusive. */
+export type Exclusive = <T>(section: (checkHeld: () => void) => Promise<T>) => Promise<T>;
+
+/**
+ * Another run created or removed a group or policy this plan relied on between the read and the build (its
+ * own build or rollback, under the shared lease). What this run had built is undone (it was all made under
+ * the lease, so nobody else relies on it yet) and nothing else changed: the caller reads again and re-plans,
+ * which then uses the other run's group instead of colliding with it.
+ */
+export class ConcurrentChangeError extends Error {
+  override name = 'ConcurrentChangeError';
+  constructor(
+    readonly step: MigrationStep,
+    override readonly cause: unknown,
+  ) {
+    super(`"${describeStep(step)}" met a change another run made meanwhile: ${errorText(cause)}`);
+  }
 }
 
 /** What a plan must hold to be executed. */
@@ -102,7 +131,13 @@ export async function executePlan(
 ): Promise<MigrationStep[]> {
   const done: MigrationStep[] = [];
   const targets = readBackTargets(plan.steps, plan.directGrants, state);
-  for (const step of plan.steps) {
+  // Everything up to the first read-back builds or joins groups others may use: that part runs under the
+  // shared lease, and the read-back too, so that the membership is visible before anyone else's rollback
+  // decides whether the group is still needed. Removing the user's own policies needs only its own lease.
+  const split = plan.steps.findIndex((s) => s.action === 'verify-groups-grant-all') + 1;
+  const createdHere = new Set<string>();
+
+  const run = async (step: MigrationStep, inSharedSection: boolean): Promise<void> => {
     try {
       await apply(iam, step, targets, state, options);
     } catch (error) {
@@ -112,14 +147,48 @@ export async function executePlan(
         step: describeStep(step),
         error: errorText(error),
       });
+      const concurrent = inSharedSection && isConcurrentChange(step, error, createdHere);
       const { undone, failures, kept, heldBack } = await rollback(iam, done, state, options);
+      if (concurrent && failures.length === 0 && kept.length === 0)
+        throw new ConcurrentChangeError(step, error);
       throw new MigrationFailedError(state.user.userName, step, error, undone, failures, kept, heldBack);
     }
     done.push(step);
+    if (step.action === 'create-group') createdHere.add(step.groupName.toLowerCase());
+    if (step.action === 'create-policy') createdHere.add(step.policyArn);
     options.log({ event: 'step-done', action: step.action, step: describeStep(step) });
     if (isMutatingStep(step)) await options.afterChange?.({ step, phase: 'apply' });
-  }
+  };
+
+  await options.exclusive(async (checkHeld) => {
+    for (const step of plan.steps.slice(0, split)) {
+      checkHeld();
+      await run(step, true);
+    }
+  });
+  for (const step of plan.steps.slice(split)) await run(step, false);
   return done;
+}
+
+/**
+ * Whether a failed build step met another run's change rather than a fault: a content-named group or policy
+ * that exists now, or a group or policy the plan found that has gone since (another run's rollback).
+ */
+function isConcurrentChange(step: MigrationStep, error: unknown, createdHere: ReadonlySet<string>): boolean {
+  switch (step.action) {
+    case 'create-policy':
+    case 'create-group':
+      return error instanceof EntityAlreadyExistsException;
+    case 'attach-group-policy':
+      return (
+        error instanceof NoSuchEntityException &&
+        !(createdHere.has(step.groupName.toLowerCase()) && createdHere.has(step.policyArn))
+      );
+    case 'add-user-to-group':
+      return error instanceof NoSuchEntityException && !createdHere.has(step.groupName.toLowerCase());
+    default:
+      return false;
+  }
 }
 
 async function apply(
@@ -172,8 +241,13 @@ async function apply(
 /**
  * Undoes `done` in reverse order. After an undo fails it goes on with the rest, except what the change left
  * in place relies on: undoing that would open an access gap (the user leaving its new groups while a policy
- * of its own could not be restored) or leave a group its member relies on half-built. A group this run
- * built is left whole when someone else is in it by then (a concurrent run for a user with the same set).
+ * of its own could not be restored) or leave a group its member relies on half-built.
+ *
+ * The user's own side (its policies, its memberships) is undone first, needing only the user's lease. The
+ * groups and policies this run built are torn down after, under the shared lease, where the check "nobody
+ * else is in this group, no other group attaches this policy" and the teardown cannot be interleaved with
+ * another run joining or reusing them. A group someone else is in by then stays whole; if the shared lease
+ * cannot be had, what this run built stays in place (memberless, it grants nobody anything) and is reported.
  */
 async function rollback(
   iam: IAMClient,
@@ -195,34 +269,23 @@ async function rollback(
       s.action === 'attach-group-policy' || s.action === 'create-group' ? [s.groupName.toLowerCase()] : [],
     ),
   );
-  const othersIn = new Map<string, readonly string[]>();
-  for (const step of [...done].reverse()) {
-    if (!isMutatingStep(step)) continue;
+  const reversed = [...done].reverse().filter(isMutatingStep);
+  const isShared = (s: MigrationStep) =>
+    s.action === 'create-policy' || s.action === 'create-group' || s.action === 'attach-group-policy';
+
+  const undoOne = async (step: MigrationStep, keepBecause: () => Promise<string | undefined>) => {
     if (kept.some((k) => reliesOn(k, step))) {
       kept.push(step);
       options.log({ event: 'undo-skipped', action: step.action, step: describeStep(step) });
-      continue;
+      return;
     }
     try {
-      if (
-        (step.action === 'attach-group-policy' || step.action === 'create-group') &&
-        built.has(step.groupName.toLowerCase())
-      ) {
-        const key = step.groupName.toLowerCase();
-        let others = othersIn.get(key);
-        if (others === undefined) {
-          const members = await groupMembers(iam, step.groupName);
-          const found = members.filter((m) => m.toLowerCase() !== state.user.userName.toLowerCase());
-          othersIn.set(key, found);
-          if (found.length > 0)
-            heldBack.push(`group ${step.groupName} has other members now (${found.join(', ')})`);
-          others = found;
-        }
-        if (others.length > 0) {
-          kept.push(step);
-          options.log({ event: 'undo-skipped', action: step.action, step: describeStep(step) });
-          continue;
-        }
+      const reason = await keepBecause();
+      if (reason !== undefined) {
+        if (!heldBack.includes(reason)) heldBack.push(reason);
+        kept.push(step);
+        options.log({ event: 'undo-skipped', action: step.action, step: describeStep(step) });
+        return;
       }
       await undo(iam, step, state);
     } catch (error) {
@@ -234,14 +297,61 @@ async function rollback(
         step: describeStep(step),
         error: errorText(error),
       });
-      continue;
+      return;
     }
     undone.push(step);
     options.log({ event: 'step-undone', action: step.action, step: describeStep(step) });
     // Outside the try: a failing check in a test's hook must not pass for a failed undo.
     await options.afterChange?.({ step, phase: 'rollback' });
+  };
+
+  for (const step of reversed.filter((s) => !isShared(s))) await undoOne(step, async () => undefined);
+
+  const shared = reversed.filter(isShared);
+  if (shared.length === 0) return { undone, failures, kept, heldBack };
+  try {
+    await options.exclusive(async () => {
+      const othersIn = new Map<string, readonly string[]>();
+      for (const step of shared) {
+        await undoOne(step, async () => {
+          if (step.action === 'create-policy') {
+            const users = await policyAttachments(iam, step.policyArn);
+            return users > 0 ? `policy ${step.policyArn} is attached elsewhere now` : undefined;
+          }
+          const key = step.groupName.toLowerCase();
+          if (!built.has(key)) return undefined;
+          let others = othersIn.get(key);
+          if (others === undefined) {
+            const members = await groupMembers(iam, step.groupName);
+            others = members.filter((m) => m.toLowerCase() !== state.user.userName.toLowerCase());
+            othersIn.set(key, others);
+          }
+          return others.length > 0
+            ? `group ${step.groupName} has other members now (${others.join(', ')})`
+            : undefined;
+        });
+      }
+    });
+  } catch (error) {
+    // No shared lease: leave every built group and policy as it is rather than tear it down unguarded.
+    const left = shared.filter((s) => !undone.includes(s) && !kept.includes(s));
+    kept.push(...left);
+    heldBack.push(`the groups and policies this run built were left in place (${errorText(error)})`);
   }
   return { undone, failures, kept, heldBack };
+}
+
+/** How many groups, users and roles a policy is attached to now. */
+async function policyAttachments(iam: IAMClient, policyArn: string): Promise<number> {
+  let count = 0;
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: policyArn, Marker: marker }));
+    count +=
+      (page.PolicyGroups?.length ?? 0) + (page.PolicyUsers?.length ?? 0) + (page.PolicyRoles?.length ?? 0);
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker !== undefined);
+  return count;
 }
 
 /** Whether `kept`, a change left in place, needs the earlier change `earlier` to stay. */

@@ -1,7 +1,9 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import * as z from 'zod';
 import { jsonLineLogger } from '../rule/log.js';
+import { parseRuleParameters, type RuleParameters } from '../rule/parameters.js';
 import { parseOrThrow } from '../rule/schemas/config-rule-event.js';
+import { RULE_PARAMETERS_ENV } from './function-environment.js';
 import { IAM_RESOURCE_ID, type MigrationResult, migrateUserPolicies } from './migrate.js';
 
 // Created once per container. Endpoint and Region come from the SDK's standard configuration (AWS_REGION,
@@ -35,9 +37,32 @@ export const RemediationPayloadSchema = z.strictObject({
     )
     .optional()
     .default(''),
+  /** Comma-separated existing groups outside /policy-migration/ that may be joined. */
+  JoinableGroups: z
+    .string()
+    .regex(
+      /^$|^[\w+=.@-]{1,128}(,[\w+=.@-]{1,128})*$/,
+      'must be empty or comma-separated IAM group names (letters, digits and +=.@_-)',
+    )
+    .optional()
+    .default(''),
+  /** Migrate a user the rule exempts (default: refuse it). */
+  IncludeExempt: booleanOrString.optional().default(false),
   // Safe by default: without an explicit false, nothing changes.
   DryRun: booleanOrString.optional().default(true),
 });
+
+/** The deployed rule's parameters, or an error naming the variable (a stack misconfiguration). */
+function deployedRuleParameters(): RuleParameters {
+  const raw = process.env[RULE_PARAMETERS_ENV];
+  try {
+    return parseRuleParameters(raw === undefined || raw.trim() === '' ? {} : raw);
+  } catch (error) {
+    throw new Error(
+      `${RULE_PARAMETERS_ENV} does not hold valid rule parameters: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
 
 /** Raised when the migration refuses a user: the Automation step fails and shows why. */
 export class RemediationRefusedError extends Error {
@@ -47,15 +72,27 @@ export class RemediationRefusedError extends Error {
 /**
  * The Lambda function the SSM Automation document invokes. Validates the payload before any IAM call,
  * resolves the user ID, re-reads live state, plans and (unless DryRun) executes. Returns the JSON result;
- * throws on refusal or failure, so that the automation execution fails visibly with the reason.
+ * throws on refusal or failure, so that the automation execution fails visibly with the reason. An
+ * in-progress result (another run is migrating the user) is returned, not thrown: that run does the work, and
+ * failing here would count against the automatic remediation's error threshold for nothing.
  */
 export async function handler(payload: unknown): Promise<MigrationResult> {
   try {
     const input = parseOrThrow(RemediationPayloadSchema, payload, 'remediation input');
+    const ruleParameters = deployedRuleParameters();
+    const joinableGroups = input.JoinableGroups.split(',').filter((n) => n !== '');
     const result = await migrateUserPolicies(
       iam,
-      { userId: input.IAMResourceId, groupName: input.GroupName, dryRun: input.DryRun },
+      {
+        userId: input.IAMResourceId,
+        groupName: input.GroupName,
+        joinableGroups,
+        ruleParameters,
+        includeExempt: input.IncludeExempt,
+        dryRun: input.DryRun,
+      },
       log,
+      { holder: `Lambda function ${process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown'}` },
     );
     log({
       event: 'result',

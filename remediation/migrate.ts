@@ -1,11 +1,32 @@
+import { hostname } from 'node:os';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import * as z from 'zod';
 import { type Logger, silentLogger } from '../rule/log.js';
-import { IAM_GROUP_NAME, IAM_USER_NAME } from '../rule/parameters.js';
+import {
+  DEFAULT_RULE_PARAMETERS,
+  IAM_GROUP_NAME,
+  IAM_USER_NAME,
+  type RuleParameters,
+} from '../rule/parameters.js';
 import { parseOrThrow } from '../rule/schemas/config-rule-event.js';
-import { type ExecutionOptions, executePlan } from './execute.js';
+import { describeExemption, findExemption } from '../rule/verdict.js';
+import { ConcurrentChangeError, type Exclusive, type ExecutionOptions, executePlan } from './execute.js';
+import {
+  acquireLease,
+  describeBusy,
+  isLeaseBusy,
+  type Lease,
+  type LeaseBusy,
+  type LeaseContext,
+  type LeaseSettings,
+  SHARED_LEASE,
+  SHARED_LEASE_KEY,
+  USER_LEASE,
+  userLeaseKey,
+} from './lease.js';
 import { planMigration } from './plan.js';
-import { readLiveState, type UserSelector } from './read-state.js';
+import { readLiveState, resolveUserName, type UserSelector } from './read-state.js';
+import type { UserState } from './state.js';
 import { describeStep, type MigrationStep } from './steps.js';
 
 export { MigrationFailedError } from './execute.js';
@@ -45,6 +66,20 @@ export const MigrationRequestSchema = z
           )
           .optional(),
       ),
+    /** Existing groups outside the migration's path that may be joined (see MigrationOptions). */
+    joinableGroups: z
+      .array(
+        z
+          .string()
+          .regex(
+            IAM_GROUP_NAME,
+            'must list IAM group names (1-128 characters of letters, digits and +=,.@_-)',
+          ),
+      )
+      .optional(),
+    /** The deployed rule's parameters: a user the rule exempts is refused unless includeExempt. */
+    ruleParameters: z.custom<RuleParameters>().optional(),
+    includeExempt: z.boolean({ error: 'must be true or false' }).optional(),
     dryRun: z.boolean({ error: 'must be true or false' }),
   })
   .refine((r) => (r.userId === undefined) !== (r.userName === undefined), {
@@ -60,13 +95,36 @@ export interface MigrationResult {
    * migrated: every step ran and was verified; `changes` lists them.
    * refused: nothing changed; `reasons` says why and what to do.
    * user-not-found: no IAM user has that ID or name (deleted since it was evaluated?); nothing changed.
+   * in-progress: another run holds this user's migration (or the shared groups) for longer than this run
+   *   waits; this run changed nothing, and the other run's work is left alone. `reasons` names the lease.
    */
-  readonly status: 'already-compliant' | 'planned' | 'migrated' | 'refused' | 'user-not-found';
+  readonly status:
+    | 'already-compliant'
+    | 'planned'
+    | 'migrated'
+    | 'refused'
+    | 'user-not-found'
+    | 'in-progress';
   readonly user: { readonly userName: string; readonly userId: string };
   readonly plan: readonly MigrationStep[];
   readonly changes: readonly MigrationStep[];
   readonly reasons?: readonly string[];
 }
+
+/** Hooks and settings of a run, beyond the request. */
+export interface MigrationRunOptions extends Omit<ExecutionOptions, 'log' | 'exclusive'> {
+  /** Who is running, written on the leases for people who find them. Default: host and process ID. */
+  readonly holder?: string;
+  /** Lease lifetimes and waits (tests shorten them). Defaults: USER_LEASE and SHARED_LEASE. */
+  readonly userLease?: LeaseSettings;
+  readonly sharedLease?: LeaseSettings;
+  /** IAM's clock and the backoff jitter, for tests. */
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/** Re-plans after another run's change met this one's build, at most this many times in all. */
+const ATTEMPTS = 4;
 
 /**
  * Moves one IAM user's directly attached and inline policies to groups, without changing what the user or
@@ -74,6 +132,12 @@ export interface MigrationResult {
  * can fire on users that are already compliant and retries: a re-run after success is a no-op, a re-run
  * after a rolled-back failure plans the same again, and one after a rollback that had to leave changes in
  * place completes the migration from them.
+ *
+ * Runs overlap safely (see lease.ts): a run holds its user's lease from before it reads the state it plans
+ * from until its last read-back, so a second run for the same user waits, then finds nothing to do (or
+ * reports in-progress if the first takes longer than the wait); and the steps that build, join or tear down
+ * groups and policies shared by users with the same policy set run under one account-wide lease, held for
+ * seconds. A build that meets another run's fresh group or policy undoes its own part and re-plans onto it.
  *
  * The one entry point for the Automation handler, the CLI and the local demo. Invalid requests throw an
  * InputError before any IAM call; a failed step throws MigrationFailedError after rolling back.
@@ -84,41 +148,156 @@ export async function migrateUserPolicies(
   iam: IAMClient,
   request: MigrationRequest,
   log: Logger = silentLogger,
-  execution: Omit<ExecutionOptions, 'log'> = {},
+  run: MigrationRunOptions = {},
 ): Promise<MigrationResult> {
   const valid = parseOrThrow(MigrationRequestSchema, request, 'migration request');
   const selector: UserSelector =
     valid.userId !== undefined ? { userId: valid.userId } : { userName: valid.userName as string };
-  const live = await readLiveState(iam, selector);
-  if (live === undefined) {
-    const what = 'userId' in selector ? `with ID ${selector.userId}` : `named ${selector.userName}`;
-    log({ event: 'user-not-found', ...selector });
-    return {
-      status: 'user-not-found',
-      user: { userName: valid.userName ?? '', userId: valid.userId ?? '' },
-      plan: [],
-      changes: [],
-      reasons: [`there is no IAM user ${what} in this account (deleted since it was evaluated?)`],
-    };
-  }
-  const { state, quotas } = live;
-  const user = { userName: state.user.userName, userId: state.user.userId };
-  const plan = planMigration(state, quotas, { groupName: valid.groupName });
-  log({ event: 'planned', userName: user.userName, outcome: plan.kind, dryRun: valid.dryRun });
+  const options = { groupName: valid.groupName, joinableGroups: valid.joinableGroups };
+  const params = valid.ruleParameters ?? DEFAULT_RULE_PARAMETERS;
+  const exemptIn = (state: UserState) => exemptionRefusal(state, params, valid.includeExempt === true);
 
-  switch (plan.kind) {
-    case 'already-compliant':
+  if (valid.dryRun) {
+    // A dry run changes nothing, so it takes no lease and never waits.
+    const live = await readLiveState(iam, selector);
+    if (live === undefined) return userNotFound(selector, valid, log);
+    const user = { userName: live.state.user.userName, userId: live.state.user.userId };
+    const exempt = exemptIn(live.state.user);
+    if (exempt !== undefined) return refusedResult(user, [exempt], log);
+    const plan = planMigration(live.state, live.quotas, options);
+    log({ event: 'planned', userName: user.userName, outcome: plan.kind, dryRun: true });
+    if (plan.kind === 'already-compliant')
       return { status: 'already-compliant', user, plan: [], changes: [] };
-    case 'refused':
-      log({ event: 'refused', userName: user.userName, reasons: plan.reasons });
-      return { status: 'refused', user, plan: [], changes: [], reasons: plan.reasons };
-    case 'steps': {
-      if (valid.dryRun) {
-        for (const step of plan.steps) log({ event: 'plan-step', step: describeStep(step) });
-        return { status: 'planned', user, plan: plan.steps, changes: [] };
-      }
-      const changes = await executePlan(iam, plan, state, { ...execution, log });
-      return { status: 'migrated', user, plan: plan.steps, changes };
-    }
+    if (plan.kind === 'refused') return refusedResult(user, plan.reasons, log);
+    for (const step of plan.steps) log({ event: 'plan-step', step: describeStep(step) });
+    return { status: 'planned', user, plan: plan.steps, changes: [] };
   }
+
+  // The lease is taken before the state is read, so that what the plan sees is not already stale because
+  // another run for this user finished in between. The lease is keyed by name; an ID is resolved first.
+  const leaseName = 'userName' in selector ? selector.userName : await resolveUserName(iam, selector.userId);
+  if (leaseName === undefined) return userNotFound(selector, valid, log);
+  const context: LeaseContext = {
+    holder: run.holder ?? `the IAM.2 migration on host ${hostname()}, pid ${process.pid}`,
+    log,
+    ...(run.now !== undefined ? { now: run.now } : {}),
+    ...(run.sleep !== undefined ? { sleep: run.sleep } : {}),
+    ...(run.random !== undefined ? { random: run.random } : {}),
+  };
+  const userLease = await acquireLease(iam, userLeaseKey(leaseName), run.userLease ?? USER_LEASE, context);
+  if (isLeaseBusy(userLease)) {
+    return inProgress({ userName: leaseName, userId: valid.userId ?? '' }, userLease, log);
+  }
+  try {
+    const exclusive = sharedSection(iam, run.sharedLease ?? SHARED_LEASE, context);
+    for (let attempt = 1; ; attempt++) {
+      const live = await readLiveState(iam, selector);
+      if (live === undefined) return userNotFound(selector, valid, log);
+      const { state, quotas } = live;
+      const user = { userName: state.user.userName, userId: state.user.userId };
+      const exempt = exemptIn(state.user);
+      if (exempt !== undefined) return refusedResult(user, [exempt], log);
+      const plan = planMigration(state, quotas, options);
+      log({ event: 'planned', userName: user.userName, outcome: plan.kind, dryRun: false, attempt });
+      if (plan.kind === 'already-compliant')
+        return { status: 'already-compliant', user, plan: [], changes: [] };
+      if (plan.kind === 'refused') return refusedResult(user, plan.reasons, log);
+      try {
+        const changes = await executePlan(iam, plan, state, { ...run, log, exclusive });
+        return { status: 'migrated', user, plan: plan.steps, changes };
+      } catch (error) {
+        if (error instanceof SharedLeaseBusyError) return inProgress(user, error.busy, log);
+        // Another run's group or policy met this build: its own part is undone; read again and re-plan.
+        if (!(error instanceof ConcurrentChangeError) || attempt >= ATTEMPTS) throw error;
+        log({ event: 're-plan', userName: user.userName, reason: error.message });
+      }
+    }
+  } finally {
+    await userLease.release();
+  }
+}
+
+/** The shared lease could not be had in time; the run has changed nothing (or undone what it had). */
+class SharedLeaseBusyError extends Error {
+  override name = 'SharedLeaseBusyError';
+  constructor(readonly busy: LeaseBusy) {
+    super(describeBusy(busy));
+  }
+}
+
+/**
+ * The account-wide section (ExecutionOptions.exclusive), re-entrant within one run: a rollback that starts
+ * inside the build section does not wait for the lease it already holds.
+ */
+function sharedSection(iam: IAMClient, settings: LeaseSettings, context: LeaseContext): Exclusive {
+  let held: Lease | undefined;
+  return async (section) => {
+    const checkHeld = () => {
+      if (held !== undefined && held.heldForMs() > settings.ttlMs / 2) {
+        throw new Error(
+          `held the shared lease for ${Math.round(held.heldForMs() / 1000)} s, more than half its ${Math.round(settings.ttlMs / 1000)} s life; stopping before another run may take it over`,
+        );
+      }
+    };
+    if (held !== undefined) return section(checkHeld);
+    const lease = await acquireLease(iam, SHARED_LEASE_KEY, settings, context);
+    if (isLeaseBusy(lease)) throw new SharedLeaseBusyError(lease);
+    held = lease;
+    try {
+      return await section(checkHeld);
+    } finally {
+      held = undefined;
+      await lease.release();
+    }
+  };
+}
+
+/** Why an exempt user is refused, or undefined when it is not exempt (or the operator forces it). */
+function exemptionRefusal(user: UserState, params: RuleParameters, force: boolean): string | undefined {
+  if (force) return undefined;
+  const exemption = findExemption(
+    {
+      userId: user.userId,
+      userName: user.userName,
+      path: user.path,
+      groupNames: user.groupNames,
+      managedPolicies: user.managedPolicies,
+      inlinePolicyNames: user.inlinePolicies.map((p) => p.policyName),
+      tags: user.tags,
+    },
+    params,
+  );
+  return exemption === undefined
+    ? undefined
+    : `${user.userName} is exempt from the rule (${describeExemption(exemption)}); its direct policies are a documented exception, so the migration leaves them. Force it with IncludeExempt (runbook) or --include-exempt (CLI) if the exemption no longer applies.`;
+}
+
+function refusedResult(
+  user: MigrationResult['user'],
+  reasons: readonly string[],
+  log: Logger,
+): MigrationResult {
+  log({ event: 'refused', userName: user.userName, reasons });
+  return { status: 'refused', user, plan: [], changes: [], reasons };
+}
+
+function inProgress(user: MigrationResult['user'], busy: LeaseBusy, log: Logger): MigrationResult {
+  log({ event: 'in-progress', userName: user.userName, lease: busy.key, waitedMs: busy.waitedMs });
+  return { status: 'in-progress', user, plan: [], changes: [], reasons: [describeBusy(busy)] };
+}
+
+function userNotFound(
+  selector: UserSelector,
+  valid: { userName?: string | undefined; userId?: string | undefined },
+  log: Logger,
+): MigrationResult {
+  const what = 'userId' in selector ? `with ID ${selector.userId}` : `named ${selector.userName}`;
+  log({ event: 'user-not-found', ...selector });
+  return {
+    status: 'user-not-found',
+    user: { userName: valid.userName ?? '', userId: valid.userId ?? '' },
+    plan: [],
+    changes: [],
+    reasons: [`there is no IAM user ${what} in this account (deleted since it was evaluated?)`],
+  };
 }

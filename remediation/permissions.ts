@@ -1,3 +1,4 @@
+import { LEASE_PATH } from './lease.js';
 import { MIGRATION_GROUP_PATH, MIGRATION_POLICY_PATH } from './naming.js';
 
 /** One IAM action the migration function calls, and the narrowest resource IAM lets it be scoped to. */
@@ -16,6 +17,7 @@ export interface MigrationPermission {
 const account = 'arn:${AWS::Partition}:iam::${AWS::AccountId}';
 const migrationGroups = `${account}:group${MIGRATION_GROUP_PATH}*`;
 const migrationPolicies = `${account}:policy${MIGRATION_POLICY_PATH}*`;
+const leases = `${account}:policy${LEASE_PATH}*`;
 const anyGroup = `${account}:group/*`;
 const anyUser = `${account}:user/*`;
 
@@ -32,6 +34,11 @@ export const MIGRATION_IAM_PERMISSIONS: readonly MigrationPermission[] = [
     action: 'iam:GetAccountAuthorizationDetails',
     resource: '*',
     why: 'Reads users, groups, memberships and policy documents in one paged pass, once per run: to resolve the user ID Config passes (no IAM API takes it) and to plan (which existing groups grant only what the user has, which set groups and migrated policies exist). No resource-level permissions exist for it.',
+  },
+  {
+    action: 'iam:ListUsers',
+    resource: '*',
+    why: 'Resolves the user ID Config passes to a name (no IAM API takes an ID), to take that user’s lease before the full read. A listing of the whole account: scoped to "*" like GetAccountAuthorizationDetails.',
   },
   {
     action: 'iam:GetAccountSummary',
@@ -66,12 +73,27 @@ export const MIGRATION_IAM_PERMISSIONS: readonly MigrationPermission[] = [
   {
     action: 'iam:CreatePolicy',
     resource: migrationPolicies,
-    why: 'Turns an inline user policy into a customer managed policy under the dedicated path.',
+    why: 'Turns an inline user policy into a customer managed policy under the dedicated path; and takes a lease (an unattached policy that grants nothing, under /policy-migration/leases/) so that overlapping runs exclude each other.',
   },
   {
     action: 'iam:DeletePolicy',
     resource: migrationPolicies,
-    why: 'Rollback only: deletes a policy this run created.',
+    why: 'Releases a lease; in a rollback, deletes a policy this run created (only when nothing else attaches it).',
+  },
+  {
+    action: 'iam:ListPolicies',
+    resource: '*',
+    why: 'Lists the leases of one key (PathPrefix under /policy-migration/leases/) to see whether another run holds it. No resource-level permissions exist for it.',
+  },
+  {
+    action: 'iam:GetPolicy',
+    resource: leases,
+    why: 'Reads who holds a lease (its description) to name that run when this one reports in-progress.',
+  },
+  {
+    action: 'iam:ListEntitiesForPolicy',
+    resource: migrationPolicies,
+    why: 'Rollback only, under the shared lease: a policy this run created is deleted only when no group (another run’s) attaches it.',
   },
   {
     action: 'iam:CreateGroup',

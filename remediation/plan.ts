@@ -59,7 +59,8 @@ interface Placement {
  * The rules it keeps:
  * - a direct policy some group of the user already gives is only removed (redundant);
  * - the user joins an existing group only when everything the group grants is already the user's, so
- *   neither the user nor the group's other members gain anything; a policy is never added to a group that
+ *   neither the user nor the group's other members gain anything, and only a group the migration owns (under
+ *   MIGRATION_GROUP_PATH), the operator's GroupName, or one of options.joinableGroups; a policy is never added to a group that
  *   exists (other than the groups this plan creates, and an unfinished set group nobody is in);
  * - the rest goes to groups named after their policy set (same set, same group, for every user), at most
  *   AttachedPoliciesPerGroupQuota policies each; inline documents become customer managed policies named
@@ -150,8 +151,14 @@ export function planMigration(
   const excluded = new Set([...user.groupNames, ...(operatorGroupName ? [operatorGroupName] : [])]);
   // A set group nobody is in may be unfinished (its name says which set it was meant for, but a hash cannot
   // be read back): joining it as it is would leave it misnamed for good; it is found by name instead.
+  // Only groups the migration owns (its path) or the operator listed may be joined: an unrelated group
+  // whose policies happen to be a subset of the user's would pass on whatever is attached to it later.
+  const joinable = options.joinableGroups ?? [];
   const candidates = state.groups.filter(
-    (g) => ![...excluded].some((n) => sameIamName(n, g.groupName)) && !isMemberlessSetGroup(g),
+    (g) =>
+      ![...excluded].some((n) => sameIamName(n, g.groupName)) &&
+      !isMemberlessSetGroup(g) &&
+      (g.path === MIGRATION_GROUP_PATH || joinable.some((n) => sameIamName(n, g.groupName))),
   );
   const place = (useExistingGroups: boolean): Placement =>
     placeGrants(afterOperator, userHas, candidates, useExistingGroups, perGroup, keyOf, groupByName, label);
@@ -305,7 +312,11 @@ function placeGrants(
       continue;
     }
     const has = groupGrantKeys(existing, keyOf);
-    if (has.size === keys.length && keys.every((k) => has.has(k))) {
+    if (existing.path !== MIGRATION_GROUP_PATH) {
+      reasons.push(
+        `group ${existing.path}${existing.groupName} has the name the migration gives the set ${keys.map(label).join(', ')}, but it is not under ${MIGRATION_GROUP_PATH}, so the migration does not own it and will not join it. Rename or delete it, or name it in GroupName, then run again.`,
+      );
+    } else if (has.size === keys.length && keys.every((k) => has.has(k))) {
       joins.push(existing);
     } else if (isUnfinishedSetGroup(existing, has, keys)) {
       newGroups.push({

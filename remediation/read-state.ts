@@ -4,6 +4,7 @@ import {
   GetAccountSummaryCommand,
   type GroupDetail,
   type IAMClient,
+  ListUsersCommand,
   type ManagedPolicyDetail,
   type UserDetail,
 } from '@aws-sdk/client-iam';
@@ -101,6 +102,29 @@ export function findUser(users: readonly UserState[], selector: UserSelector): U
     : byName(selector.userName);
 }
 
+/**
+ * The name of the user with this ID, from ListUsers pages (cheaper than the full read: no policies or
+ * documents), for taking the user's lease before the full read. An ID that matches no user is tried as a
+ * name, as findUser does. Undefined when neither matches.
+ *
+ * @see https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUsers.html
+ */
+export async function resolveUserName(iam: IAMClient, userId: string): Promise<string | undefined> {
+  let byName: string | undefined;
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(
+      new ListUsersCommand({ MaxItems: PAGE_SIZE, ...(marker !== undefined ? { Marker: marker } : {}) }),
+    );
+    for (const u of page.Users ?? []) {
+      if (u.UserId === userId) return u.UserName;
+      if (u.UserName !== undefined && sameIamName(u.UserName, userId)) byName = u.UserName;
+    }
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker !== undefined);
+  return byName;
+}
+
 const quotaNumber = z.number().int().nonnegative();
 /** The GetAccountSummary entries the migration depends on. */
 const SummaryMapSchema = z.object({
@@ -165,6 +189,7 @@ function toUser(u: UserDetail): UserState {
     groupNames: u.GroupList ?? [],
     managedPolicies: toAttached(u.AttachedManagedPolicies),
     inlinePolicies: toInline(u.UserPolicyList),
+    tags: Object.fromEntries((u.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
 }
 

@@ -25,6 +25,8 @@ export interface UserState {
   readonly groupNames: readonly string[];
   readonly managedPolicies: readonly AttachedPolicy[];
   readonly inlinePolicies: readonly InlinePolicy[];
+  /** Tag key to value: the rule's exemption tag is read from here. */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /** An IAM group of the account, with its members (user names) and what it grants. */
@@ -77,4 +79,10 @@ export interface IamQuotas {
 export interface MigrationOptions {
   /** A job-function group the operator wants the user in (joined if it exists, created if not). */
   readonly groupName?: string | undefined;
+  /**
+   * Existing groups outside the migration's path that the plan may join when they grant nothing the user
+   * lacks. Groups under the migration's path are always joinable; any other group only when named here or
+   * as groupName: membership says what a person's job is, and the migration does not decide that alone.
+   */
+  readonly joinableGroups?: readonly string[] | undefined;
 }

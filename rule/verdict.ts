@@ -100,7 +100,8 @@ export function findExemption(user: IamUser, params: RuleParameters): Exemption 
   return undefined;
 }
 
-function describeExemption(e: Exemption): string {
+/** The exemption in words, as the annotation shows it. */
+export function describeExemption(e: Exemption): string {
   switch (e.kind) {
     case 'user-name':
       return 'Exempt: user name listed in exemptUserNames.';

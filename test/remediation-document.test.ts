@@ -71,10 +71,14 @@ describe('the migration runbook', () => {
         'DryRun',
         'GroupName',
         'IAMResourceId',
+        'IncludeExempt',
+        'JoinableGroups',
         'RequireApproval',
       ].sort(),
     );
     expect(doc.parameters.DryRun).toMatchObject({ type: 'Boolean', default: true });
+    expect(doc.parameters.IncludeExempt).toMatchObject({ type: 'Boolean', default: false });
+    expect(doc.parameters.JoinableGroups).toMatchObject({ type: 'String', default: '' });
     expect(doc.parameters.Approvers).toMatchObject({ type: 'StringList', default: [] });
     expect(doc.parameters.GroupName).toMatchObject({ type: 'String', default: '' });
     for (const [name, p] of Object.entries(doc.parameters)) expect(p.description, name).toBeTruthy();
@@ -129,7 +133,13 @@ describe('the migration runbook', () => {
   it('uses only patterns that compile and that both Java and Go accept', () => {
     const patterns = Object.entries(doc.parameters).filter(([, p]) => p.allowedPattern !== undefined);
     expect(patterns.map(([n]) => n).sort()).toEqual(
-      ['ApprovalNotificationTopicArn', 'AutomationAssumeRole', 'GroupName', 'IAMResourceId'].sort(),
+      [
+        'ApprovalNotificationTopicArn',
+        'AutomationAssumeRole',
+        'GroupName',
+        'IAMResourceId',
+        'JoinableGroups',
+      ].sort(),
     );
     for (const [name, p] of patterns) {
       expect(() => new RegExp(p.allowedPattern as string), name).not.toThrow();
@@ -148,6 +158,12 @@ describe('the migration runbook', () => {
     ['GroupName', 'data-analysts', true],
     ['GroupName', 'Analysts/EU', false],
     ['GroupName', 'g'.repeat(129), false],
+    ['JoinableGroups', '', true],
+    ['JoinableGroups', 'developers', true],
+    ['JoinableGroups', 'developers,data-analysts', true],
+    ['JoinableGroups', 'developers,', false],
+    ['JoinableGroups', 'developers, analysts', false],
+    ['JoinableGroups', 'Analysts/EU', false],
     ['AutomationAssumeRole', '', true],
     ['AutomationAssumeRole', 'arn:aws:iam::123456789012:role/config-remediation/MigrateUserPolicies', true],
     ['AutomationAssumeRole', 'arn:aws-us-gov:iam::123456789012:role/Remediate', true],

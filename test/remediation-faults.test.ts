@@ -17,6 +17,9 @@ import {
 const S3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const EC2 = 'arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess';
 
+/** alice may join readers: the operator lists it (a group outside /policy-migration/ is joined only then). */
+const ALICE = { userName: 'alice', joinableGroups: ['readers'] };
+
 let emulator: Emulator;
 let iam: IAMClient;
 let proxy: FaultProxy;
@@ -81,7 +84,7 @@ const MUTATING_FAULTS: [action: string, occurrence: number][] = [
 
 describe('a failure at any step is rolled back without an access gap', () => {
   it('the plan these faults target uses every mutating action the stated number of times', async () => {
-    const { plan } = await migrateUserPolicies(iam, { userName: 'alice', dryRun: true });
+    const { plan } = await migrateUserPolicies(iam, { ...ALICE, dryRun: true });
     const count = (action: string) => plan.filter((s) => s.action === action).length;
     expect([
       count('create-policy'),
@@ -101,7 +104,7 @@ describe('a failure at any step is rolled back without an access gap', () => {
       const phases: string[] = [];
       proxy.failOnce(action, occurrence);
 
-      const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+      const failure = await migrateUserPolicies(proxied, { ...ALICE, dryRun: false }, silentLogger, {
         sleep: async () => {},
         afterChange: async ({ step, phase }) => {
           phases.push(phase);
@@ -118,7 +121,7 @@ describe('a failure at any step is rolled back without an access gap', () => {
       expect(phases.filter((p) => p === 'rollback')).toHaveLength(phases.filter((p) => p === 'apply').length);
       expect(await readInventory(iam)).toEqual(before);
 
-      const retry = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false });
+      const retry = await migrateUserPolicies(proxied, { ...ALICE, dryRun: false });
       expect(retry.status).toBe('migrated');
       const after = await readInventory(iam);
       expect(await effectiveGrants(iam, after)).toEqual(grantsBefore);
@@ -132,18 +135,19 @@ describe('a failure at any step is rolled back without an access gap', () => {
     await emptyAccount(iam);
     await seedAccount(
       iam,
-      { users: { alice: { managed: [S3] }, bob: { managed: [S3] } } },
+      { users: { alice: { managed: [S3, EC2] }, bob: { managed: [S3, EC2] } } },
       EMULATOR_ACCOUNT_ID,
     );
     const grantsBefore = await effectiveGrants(iam);
-    proxy.failOnce('DetachUserPolicy', 1);
+    proxy.failOnce('DetachUserPolicy', 2);
     let bobs: string | undefined;
 
     const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
       sleep: async () => {},
       afterChange: async ({ step, phase }) => {
-        // A concurrent run for bob, who has the same set, finds alice's new group complete and joins it.
-        if (phase === 'apply' && step.action === 'add-user-to-group') {
+        // Once alice's group is built and she is in it (the shared lease is free again), a run for bob, who
+        // has the same set, finds the group complete and joins it.
+        if (phase === 'apply' && step.action === 'detach-user-policy') {
           bobs = (await migrateUserPolicies(iam, { userName: 'bob', dryRun: false })).status;
         }
       },
@@ -153,9 +157,14 @@ describe('a failure at any step is rolled back without an access gap', () => {
     expect(failure).toBeInstanceOf(MigrationFailedError);
     const error = failure as MigrationFailedError;
     expect(error.message).toMatch(/has other members now \(bob\)/);
-    expect(error.keptInPlace.map((s) => s.action)).toEqual(['attach-group-policy', 'create-group']);
+    expect(error.keptInPlace.map((s) => s.action)).toEqual([
+      'attach-group-policy',
+      'attach-group-policy',
+      'create-group',
+    ]);
     const now = await readInventory(iam);
     expect(now.users.bob).toMatchObject({ managed: [], inline: {} });
+    expect(now.users.alice).toMatchObject({ managed: [EC2, S3].sort(), groups: [] });
     expect(await effectiveGrants(iam, now)).toEqual(grantsBefore);
 
     const retry = await migrateUserPolicies(iam, { userName: 'alice', dryRun: false });
@@ -169,7 +178,7 @@ describe('a failure at any step is rolled back without an access gap', () => {
     proxy.failOnce('ListAttachedGroupPolicies', 1, 'NoSuchEntity');
     proxy.failOnce('ListUserPolicies', 1, 'NoSuchEntity');
     proxy.failOnce('ListUserPolicies', 2, 'NoSuchEntity');
-    const result = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+    const result = await migrateUserPolicies(proxied, { ...ALICE, dryRun: false }, silentLogger, {
       sleep: async (ms) => {
         waits.push(ms);
       },
@@ -183,7 +192,7 @@ describe('a failure at any step is rolled back without an access gap', () => {
     const before = await readInventory(iam);
     proxy.failOnce('ListGroupsForUser', 1, 'NoSuchEntity');
     proxy.failOnce('ListGroupsForUser', 2, 'NoSuchEntity');
-    const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+    const failure = await migrateUserPolicies(proxied, { ...ALICE, dryRun: false }, silentLogger, {
       sleep: async () => {},
       readBackAttempts: 2,
     }).catch((e: unknown) => e);
@@ -200,9 +209,7 @@ describe('a failure at any step is rolled back without an access gap', () => {
     proxy.failOnce('DetachUserPolicy', 1);
     proxy.failOnce('RemoveUserFromGroup', 1);
 
-    const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }).catch(
-      (e: unknown) => e,
-    );
+    const failure = await migrateUserPolicies(proxied, { ...ALICE, dryRun: false }).catch((e: unknown) => e);
 
     expect(proxy.failed).toEqual(['DetachUserPolicy', 'RemoveUserFromGroup']);
     expect(failure).toBeInstanceOf(MigrationFailedError);
@@ -222,7 +229,7 @@ describe('a failure at any step is rolled back without an access gap', () => {
     proxy.failOnce('DeleteUserPolicy', 1);
     proxy.failOnce('AttachUserPolicy', 1);
 
-    const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+    const failure = await migrateUserPolicies(proxied, { ...ALICE, dryRun: false }, silentLogger, {
       sleep: async () => {},
       afterChange: ({ step, phase }) =>
         expectNoGapNoSpread(iam, grantsBefore, 'alice', `after ${phase} of "${describeStep(step)}"`),
@@ -251,14 +258,14 @@ describe('a failure at any step is rolled back without an access gap', () => {
       const grantsBefore = await effectiveGrants(iam, before);
       proxy.failOnce(failing, failing === 'AddUserToGroup' ? 2 : 1);
       proxy.failOnce(undoFailing, 1);
-      const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
+      const failure = await migrateUserPolicies(proxied, { ...ALICE, dryRun: false }, silentLogger, {
         sleep: async () => {},
       }).catch((e: unknown) => e);
       expect(proxy.failed).toEqual([failing, undoFailing]);
       expect(failure).toBeInstanceOf(MigrationFailedError);
       expect((failure as MigrationFailedError).message).toMatch(/Run again to complete the migration/);
 
-      const retry = await migrateUserPolicies(iam, { userName: 'alice', dryRun: false }, silentLogger, {
+      const retry = await migrateUserPolicies(iam, { ...ALICE, dryRun: false }, silentLogger, {
         afterChange: ({ step }) =>
           expectNoGapNoSpread(iam, grantsBefore, 'alice', `after re-run "${describeStep(step)}"`),
       });

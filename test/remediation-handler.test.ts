@@ -2,9 +2,11 @@ import {
   GetAccountAuthorizationDetailsCommand,
   GetAccountSummaryCommand,
   IAMClient,
+  ListUsersCommand,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RULE_PARAMETERS_ENV } from '../remediation/function-environment.js';
 import { handler } from '../remediation/handler.js';
 
 const iam = mockClient(IAMClient);
@@ -36,6 +38,13 @@ beforeEach(() => {
   iam.reset();
   iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: SUMMARY });
   iam.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: [ALICE], IsTruncated: false });
+  iam.on(ListUsersCommand).resolves({
+    Users: [
+      { UserName: ALICE.UserName, UserId: ALICE.UserId, Arn: ALICE.Arn, Path: '/', CreateDate: new Date() },
+    ],
+    IsTruncated: false,
+  });
+  delete process.env[RULE_PARAMETERS_ENV];
 });
 
 describe('remediation handler input', () => {
@@ -51,6 +60,16 @@ describe('remediation handler input', () => {
       /GroupName: must be empty or an IAM group name/,
     ],
     ['a misspelt parameter', { IAMResourceId: 'AIDAX', Dryrun: false }, /Unrecognized key.*Dryrun/],
+    [
+      'JoinableGroups with a space',
+      { IAMResourceId: 'AIDAX', JoinableGroups: 'devs, ops' },
+      /JoinableGroups: must be empty or comma-separated IAM group names/,
+    ],
+    [
+      'an IncludeExempt that is not a boolean',
+      { IAMResourceId: 'AIDAX', IncludeExempt: 'maybe' },
+      /IncludeExempt/,
+    ],
   ])('rejects %s with a clear error and makes no IAM call', async (_name, payload, message) => {
     await expect(handler(payload)).rejects.toThrow(message);
     expect(iam.calls()).toHaveLength(0);
@@ -93,6 +112,35 @@ describe('remediation handler input', () => {
     await expect(handler({ IAMResourceId: ALICE.UserId })).rejects.toThrow(
       /GetAccountSummary answer is malformed: AttachedPoliciesPerGroupQuota/,
     );
+  });
+});
+
+describe('the deployed rule parameters', () => {
+  it('refuses a user the rule exempts by name, naming the exemption, and changes nothing', async () => {
+    process.env[RULE_PARAMETERS_ENV] = JSON.stringify({ exemptUserNames: 'Alice' });
+    await expect(handler({ IAMResourceId: ALICE.UserId, DryRun: true })).rejects.toThrow(
+      /refused to migrate alice, nothing changed: alice is exempt from the rule \(Exempt: user name listed in exemptUserNames\.\)/,
+    );
+  });
+
+  it('plans for an exempt user when IncludeExempt is true', async () => {
+    process.env[RULE_PARAMETERS_ENV] = JSON.stringify({ exemptUserNames: 'alice' });
+    const result = await handler({ IAMResourceId: ALICE.UserId, IncludeExempt: 'true' });
+    expect(result.status).toBe('planned');
+  });
+
+  it('refuses an SES SMTP user by default, as the rule exempts it', async () => {
+    const ses = { ...ALICE, UserName: 'ses-smtp-user.20260101-120000', UserId: 'AIDASES0000000000001' };
+    iam.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: [ses], IsTruncated: false });
+    await expect(handler({ IAMResourceId: ses.UserId })).rejects.toThrow(/Amazon SES SMTP credential user/);
+  });
+
+  it('fails with the variable named, before any IAM call, when the stack set invalid rule parameters', async () => {
+    process.env[RULE_PARAMETERS_ENV] = JSON.stringify({ exemptUserName: 'alice' });
+    await expect(handler({ IAMResourceId: ALICE.UserId })).rejects.toThrow(
+      /RULE_PARAMETERS does not hold valid rule parameters/,
+    );
+    expect(iam.calls()).toHaveLength(0);
   });
 });
 

@@ -172,11 +172,25 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'an existing group that grants only policies the user has is joined (a real role group)',
+    name: 'an existing group outside the dedicated path is never joined unless listed, even when it grants only what the user has',
+    world: world({
+      users: [user('alice', { managed: [S3, EC2] }), user('bob', { groups: ['project-apollo'] })],
+      groups: [group('project-apollo', { managed: [S3], members: ['bob'] })],
+    }),
+    check: (plan) => {
+      expect(actions(plan, 'add-user-to-group').map((s) => s.groupName)).toEqual([
+        expect.stringMatching(/^policy-set-/),
+      ]);
+      expect(actions(plan, 'attach-group-policy').map((s) => s.policyArn)).toEqual([EC2, S3].sort());
+    },
+  },
+  {
+    name: 'an existing group listed as joinable that grants only policies the user has is joined (a real role group)',
     world: world({
       users: [user('alice', { managed: [S3, EC2] }), user('bob', { groups: ['s3-readers'] })],
       groups: [group('s3-readers', { managed: [S3], members: ['bob'] })],
     }),
+    options: { joinableGroups: ['S3-Readers'] },
     check: (plan) => {
       expect(actions(plan, 'add-user-to-group').map((s) => s.groupName)).toEqual([
         's3-readers',
@@ -405,19 +419,39 @@ describe('a set group an interrupted run left unfinished', () => {
     expect(actions(plan, 'add-user-to-group').map((s) => s.groupName)).toEqual([setGroup()]);
   });
 
-  it.each([
-    ['someone is in it', { members: ['bob'] }],
-    ['it is not under the dedicated path', { path: '/' }],
-  ])('is never added to when %s: the user joins it as it stands', (_name, parts) => {
+  it('is never joined nor added to when it is not under the dedicated path: the plan is refused', () => {
     const w = world({
       users: [alice, user('bob', { groups: [setGroup()] })],
-      groups: [group(setGroup(), { path: MIGRATION_GROUP_PATH, managed: [S3], ...parts })],
+      groups: [group(setGroup(), { path: '/', managed: [S3], members: ['bob'] })],
     });
     const plan = planMigration(stateFor(w, 'alice'), QUOTAS, {});
-    expect(actions(plan, 'attach-group-policy').map((s) => s.groupName)).not.toContain(setGroup());
-    expect(actions(plan, 'add-user-to-group').map((s) => s.groupName)).toContain(setGroup());
-    expectSafe(plan, w, 'alice', QUOTAS);
+    expect(plan.kind === 'refused' && plan.reasons[0]).toMatch(
+      /is not under \/policy-migration\/, so the migration does not own it/,
+    );
   });
+
+  it('is not joined even when it grants exactly the set, if it is not under the dedicated path', () => {
+    const w = world({
+      users: [alice, user('bob', { groups: [setGroup()] })],
+      groups: [group(setGroup(), { path: '/', managed: [S3, EC2], members: ['bob'] })],
+    });
+    const plan = planMigration(stateFor(w, 'alice'), QUOTAS, {});
+    expect(plan.kind).toBe('refused');
+  });
+
+  it.each([['someone is in it', { members: ['bob'] }]])(
+    'is never added to when %s: the user joins it as it stands',
+    (_name, parts) => {
+      const w = world({
+        users: [alice, user('bob', { groups: [setGroup()] })],
+        groups: [group(setGroup(), { path: MIGRATION_GROUP_PATH, managed: [S3], ...parts })],
+      });
+      const plan = planMigration(stateFor(w, 'alice'), QUOTAS, {});
+      expect(actions(plan, 'attach-group-policy').map((s) => s.groupName)).not.toContain(setGroup());
+      expect(actions(plan, 'add-user-to-group').map((s) => s.groupName)).toContain(setGroup());
+      expectSafe(plan, w, 'alice', QUOTAS);
+    },
+  );
 
   it.each([
     ['it grants a policy outside its set', { managed: [S3, ADMIN] }],

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LEASE_PATH } from '../../remediation/lease.js';
 
 /**
  * A small HTTP proxy in front of the emulator that answers one chosen IAM action with an error, so that tests
@@ -15,8 +16,12 @@ export interface FaultProxy {
   failOnce(action: string, occurrence?: number, code?: string): void;
   /** Removes pending faults and forgets the calls seen. */
   clear(): void;
-  /** Every IAM action forwarded or failed since the last clear(), in order. */
+  /**
+   * Every IAM action forwarded or failed since the last clear(), in order, except the calls that take, check
+   * and release the migration's leases: those are in leaseActions, and faults do not count or hit them.
+   */
   readonly actions: string[];
+  readonly leaseActions: string[];
   /** The actions that were answered with the injected error. */
   readonly failed: string[];
   stop(): Promise<void>;
@@ -29,6 +34,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   let faults: { action: string; remaining: number; code: string }[] = [];
   const actions: string[] = [];
+  const leaseActions: string[] = [];
   const failed: string[] = [];
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -36,10 +42,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? '';
-      if (action !== '') actions.push(action);
+      const form = new URLSearchParams(body.toString('utf8'));
+      const action = form.get('Action') ?? '';
+      const isLeaseCall = [form.get('Path'), form.get('PathPrefix'), form.get('PolicyArn')].some((v) =>
+        v?.includes(LEASE_PATH),
+      );
+      if (isLeaseCall) leaseActions.push(action);
+      else if (action !== '') actions.push(action);
       let hit: string | undefined;
-      for (const fault of faults) if (fault.action === action && --fault.remaining === 0) hit = fault.code;
+      if (!isLeaseCall) {
+        for (const fault of faults) if (fault.action === action && --fault.remaining === 0) hit = fault.code;
+      }
       faults = faults.filter((f) => f.remaining > 0);
       if (hit !== undefined) {
         failed.push(action);
@@ -80,9 +93,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     clear() {
       faults = [];
       actions.length = 0;
+      leaseActions.length = 0;
       failed.length = 0;
     },
     actions,
+    leaseActions,
     failed,
     stop: () =>
       new Promise<void>((done) => {

@@ -45,6 +45,7 @@ export function user(
       policyName: arn.slice(arn.lastIndexOf('/') + 1),
     })),
     inlinePolicies: parts.inline ?? [],
+    tags: {},
   };
 }
 
