@@ -18,6 +18,8 @@ import {
 } from '@aws-sdk/client-iam';
 import type { Logger } from '../rule/log.js';
 import type { GrantKey } from './grants.js';
+import { groupLeaseKey, policyLeaseKey } from './lease.js';
+import { MIGRATION_GROUP_PATH, MIGRATION_POLICY_PATH } from './naming.js';
 import {
   checkGroupsGrantAll,
   checkNoDirectPolicies,
@@ -38,20 +40,23 @@ export interface ExecutionOptions {
   /** Read-back attempts before a verification fails (IAM is eventually consistent). Default 6. */
   readonly readBackAttempts?: number;
   /**
-   * Runs a section under the account's shared lease (see lease.ts), re-entrantly. Creating, filling and
-   * joining groups and policies that other users' runs may use, and tearing them down in a rollback, happen
-   * only inside it, so no run sees another's group half-built or strips a group someone is joining.
-   * `checkHeld` throws once the lease is too old to rely on.
+   * Runs a section holding the leases of the given shared objects (see lease.ts and objectLeaseKeys),
+   * re-entrantly. Creating, filling and joining groups and policies that other users' runs may use, and
+   * tearing them down in a rollback, happen only inside it, so no run sees another's group half-built or
+   * strips a group someone is joining. `checkHeld` throws once a lease is too old to rely on.
    */
   readonly exclusive: Exclusive;
 }
 
 /** See ExecutionOptions.exclusive. */
-export type Exclusive = <T>(section: (checkHeld: () => void) => Promise<T>) => Promise<T>;
+export type Exclusive = <T>(
+  keys: readonly string[],
+  section: (checkHeld: () => void) => Promise<T>,
+) => Promise<T>;
 
 /**
  * Another run created or removed a group or policy this plan relied on between the read and the build (its
- * own build or rollback, under the shared lease). What this run had built is undone (it was all made under
+ * own build or rollback, holding those objects' leases). What this run had built is undone (it was all made under
  * the lease, so nobody else relies on it yet) and nothing else changed: the caller reads again and re-plans,
  * which then uses the other run's group instead of colliding with it.
  */
@@ -131,8 +136,8 @@ export async function executePlan(
 ): Promise<MigrationStep[]> {
   const done: MigrationStep[] = [];
   const targets = readBackTargets(plan.steps, plan.directGrants, state);
-  // Everything up to the first read-back builds or joins groups others may use: that part runs under the
-  // shared lease, and the read-back too, so that the membership is visible before anyone else's rollback
+  // Everything up to the first read-back builds or joins groups others may use: that part runs holding those
+  // objects' leases, and the read-back too, so that the membership is visible before anyone else's rollback
   // decides whether the group is still needed. Removing the user's own policies needs only its own lease.
   const split = plan.steps.findIndex((s) => s.action === 'verify-groups-grant-all') + 1;
   const createdHere = new Set<string>();
@@ -160,14 +165,44 @@ export async function executePlan(
     if (isMutatingStep(step)) await options.afterChange?.({ step, phase: 'apply' });
   };
 
-  await options.exclusive(async (checkHeld) => {
-    for (const step of plan.steps.slice(0, split)) {
+  const build = plan.steps.slice(0, split);
+  await options.exclusive(objectLeaseKeys(build, state), async (checkHeld) => {
+    for (const step of build) {
       checkHeld();
       await run(step, true);
     }
   });
   for (const step of plan.steps.slice(split)) await run(step, false);
   return done;
+}
+
+/**
+ * The leases a set of steps needs: every group under the migration's path it creates, attaches to or joins,
+ * and every migration-made policy it creates or attaches. Those are the objects other users' runs may
+ * build, join, reuse or tear down at the same time; groups on other paths and AWS managed policies are
+ * never created or torn down by the migration, so joining or attaching them needs no lease. Sorted, so that
+ * every run takes its leases in the same order and no two runs wait for each other in a cycle.
+ */
+export function objectLeaseKeys(steps: readonly MigrationStep[], state: AccountState): string[] {
+  const keys = new Set<string>();
+  const owned = (groupName: string) => {
+    const known = state.groups.find((g) => g.groupName.toLowerCase() === groupName.toLowerCase());
+    return known === undefined || known.path === MIGRATION_GROUP_PATH;
+  };
+  for (const step of steps) {
+    if (step.action === 'create-policy') keys.add(policyLeaseKey(step.policyName));
+    if (
+      step.action === 'create-group' ||
+      step.action === 'attach-group-policy' ||
+      step.action === 'add-user-to-group'
+    ) {
+      if (owned(step.groupName)) keys.add(groupLeaseKey(step.groupName));
+    }
+    if (step.action === 'attach-group-policy' && step.policyArn.includes(`:policy${MIGRATION_POLICY_PATH}`)) {
+      keys.add(policyLeaseKey(step.policyArn.slice(step.policyArn.lastIndexOf('/') + 1)));
+    }
+  }
+  return [...keys].sort();
 }
 
 /**
@@ -244,9 +279,9 @@ async function apply(
  * of its own could not be restored) or leave a group its member relies on half-built.
  *
  * The user's own side (its policies, its memberships) is undone first, needing only the user's lease. The
- * groups and policies this run built are torn down after, under the shared lease, where the check "nobody
+ * groups and policies this run built are torn down after, holding their leases, where the check "nobody
  * else is in this group, no other group attaches this policy" and the teardown cannot be interleaved with
- * another run joining or reusing them. A group someone else is in by then stays whole; if the shared lease
+ * another run joining or reusing them. A group someone else is in by then stays whole; if the leases
  * cannot be had, what this run built stays in place (memberless, it grants nobody anything) and is reported.
  */
 async function rollback(
@@ -310,7 +345,7 @@ async function rollback(
   const shared = reversed.filter(isShared);
   if (shared.length === 0) return { undone, failures, kept, heldBack };
   try {
-    await options.exclusive(async () => {
+    await options.exclusive(objectLeaseKeys(shared, state), async () => {
       const othersIn = new Map<string, readonly string[]>();
       for (const step of shared) {
         await undoOne(step, async () => {
@@ -333,7 +368,7 @@ async function rollback(
       }
     });
   } catch (error) {
-    // No shared lease: leave every built group and policy as it is rather than tear it down unguarded.
+    // No lease: leave every built group and policy as it is rather than tear it down unguarded.
     const left = shared.filter((s) => !undone.includes(s) && !kept.includes(s));
     kept.push(...left);
     heldBack.push(`the groups and policies this run built were left in place (${errorText(error)})`);

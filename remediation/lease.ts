@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CreatePolicyCommand,
   DeletePolicyCommand,
@@ -18,9 +19,9 @@ import { MIGRATION_POLICY_PATH } from './naming.js';
  *
  * A lease is a customer managed policy under LEASE_PATH that grants and denies nothing and is never
  * attached. Creating a policy whose name exists fails with EntityAlreadyExists, atomically: that is the lock.
- * Each key (one user, or the account's shared groups) has its own path, and its leases are numbered: a
- * run creates generation max+1 only when no live lease exists, and after creating it lists again and keeps it
- * only if it is the one live lease of the key (two runs that both saw the key free both back off rather than
+ * Each key (one user, one group, one policy) has its own path, and its leases are numbered: a run creates
+ * generation max+1 only when no live lease exists, and after creating it lists again and keeps it only if
+ * it is the one live lease of the key (two runs that both saw the key free both back off rather than
  * both proceed). A lease expires `ttlMs` after IAM's CreateDate: a crashed or timed-out run blocks the key
  * for at most that long, and the next run takes over with a new generation instead of deleting and
  * re-creating a name another run might have just taken.
@@ -44,16 +45,27 @@ export interface LeaseSettings {
  */
 export const USER_LEASE: LeaseSettings = { ttlMs: 15 * 60_000, waitMs: 60_000 };
 /**
- * The shared lease covers only the short sections that create, fill, join or tear down groups and policies
- * others may use (seconds). A holder gives it up (and fails its run) rather than use it past half its life.
+ * A group's or policy's lease covers only the short sections that create, fill, join or tear it down
+ * (seconds). A holder stops (and fails its run) rather than use one past half its life.
  */
-export const SHARED_LEASE: LeaseSettings = { ttlMs: 3 * 60_000, waitMs: 90_000 };
+export const OBJECT_LEASE: LeaseSettings = { ttlMs: 3 * 60_000, waitMs: 90_000 };
 
-/** The lease key of the account's shared migration groups and policies. */
-export const SHARED_LEASE_KEY = 'shared-groups';
-/** The lease key of one user (names are unique without regard to case, so keys are lower case). */
+/**
+ * Lease keys. Names are unique without regard to case, so keys are lower case; a key becomes part of a
+ * policy name (at most 128 characters with "lease-" and the generation), so a long group name is replaced by
+ * a digest of itself.
+ */
 export function userLeaseKey(userName: string): string {
   return `user-${userName.toLowerCase()}`;
+}
+export function groupLeaseKey(groupName: string): string {
+  return `group-${shortened(groupName.toLowerCase())}`;
+}
+export function policyLeaseKey(policyName: string): string {
+  return `policy-${shortened(policyName.toLowerCase())}`;
+}
+function shortened(name: string): string {
+  return name.length <= 80 ? name : `sha256-${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
 }
 
 /** A lease this run holds. */
@@ -127,7 +139,9 @@ export async function acquireLease(
   const isLive = (e: LeaseEntry) => now() - e.createdAt < settings.ttlMs;
 
   for (let attempt = 0; ; attempt++) {
-    const entries = await listLeases(iam, path);
+    // The first try creates generation 1 without listing: a free key usually has no lease at all, and the
+    // check after creating catches any other live lease. Later tries list to pick the next generation.
+    const entries = attempt === 0 ? [] : await listLeases(iam, path);
     const live = entries.filter(isLive);
     if (live.length === 0) {
       const generation = Math.max(0, ...entries.map((e) => e.generation)) + 1;
@@ -161,8 +175,8 @@ export async function acquireLease(
         ...(holderEntry !== undefined ? await holderOf(iam, holderEntry.policyArn) : {}),
       };
     }
-    // Exponential backoff with full jitter (100 ms doubling to 2 s), never past the end of the wait.
-    const backoff = Math.min(2000, 100 * 2 ** Math.min(attempt, 5)) * (0.5 + random() / 2);
+    // Exponential backoff with jitter (100 ms doubling to 1 s), never past the end of the wait.
+    const backoff = Math.min(1000, 100 * 2 ** Math.min(attempt, 4)) * (0.5 + random() / 2);
     await sleep(Math.max(1, Math.min(backoff, settings.waitMs - waited)));
   }
 }

@@ -19,8 +19,7 @@ import {
   type LeaseBusy,
   type LeaseContext,
   type LeaseSettings,
-  SHARED_LEASE,
-  SHARED_LEASE_KEY,
+  OBJECT_LEASE,
   USER_LEASE,
   userLeaseKey,
 } from './lease.js';
@@ -115,9 +114,9 @@ export interface MigrationResult {
 export interface MigrationRunOptions extends Omit<ExecutionOptions, 'log' | 'exclusive'> {
   /** Who is running, written on the leases for people who find them. Default: host and process ID. */
   readonly holder?: string;
-  /** Lease lifetimes and waits (tests shorten them). Defaults: USER_LEASE and SHARED_LEASE. */
+  /** Lease lifetimes and waits (tests shorten them). Defaults: USER_LEASE and OBJECT_LEASE. */
   readonly userLease?: LeaseSettings;
-  readonly sharedLease?: LeaseSettings;
+  readonly objectLease?: LeaseSettings;
   /** IAM's clock and the backoff jitter, for tests. */
   readonly now?: () => number;
   readonly random?: () => number;
@@ -136,8 +135,8 @@ const ATTEMPTS = 4;
  * Runs overlap safely (see lease.ts): a run holds its user's lease from before it reads the state it plans
  * from until its last read-back, so a second run for the same user waits, then finds nothing to do (or
  * reports in-progress if the first takes longer than the wait); and the steps that build, join or tear down
- * groups and policies shared by users with the same policy set run under one account-wide lease, held for
- * seconds. A build that meets another run's fresh group or policy undoes its own part and re-plans onto it.
+ * groups and policies shared by users with the same policy set hold those objects' leases, for seconds. A
+ * build that meets another run's fresh group or policy undoes its own part and re-plans onto it.
  *
  * The one entry point for the Automation handler, the CLI and the local demo. Invalid requests throw an
  * InputError before any IAM call; a failed step throws MigrationFailedError after rolling back.
@@ -181,7 +180,6 @@ export async function migrateUserPolicies(
     holder: run.holder ?? `the IAM.2 migration on host ${hostname()}, pid ${process.pid}`,
     log,
     ...(run.now !== undefined ? { now: run.now } : {}),
-    ...(run.sleep !== undefined ? { sleep: run.sleep } : {}),
     ...(run.random !== undefined ? { random: run.random } : {}),
   };
   const userLease = await acquireLease(iam, userLeaseKey(leaseName), run.userLease ?? USER_LEASE, context);
@@ -189,7 +187,7 @@ export async function migrateUserPolicies(
     return inProgress({ userName: leaseName, userId: valid.userId ?? '' }, userLease, log);
   }
   try {
-    const exclusive = sharedSection(iam, run.sharedLease ?? SHARED_LEASE, context);
+    const exclusive = objectLeases(iam, run.objectLease ?? OBJECT_LEASE, context);
     for (let attempt = 1; ; attempt++) {
       const live = await readLiveState(iam, selector);
       if (live === undefined) return userNotFound(selector, valid, log);
@@ -206,7 +204,7 @@ export async function migrateUserPolicies(
         const changes = await executePlan(iam, plan, state, { ...run, log, exclusive });
         return { status: 'migrated', user, plan: plan.steps, changes };
       } catch (error) {
-        if (error instanceof SharedLeaseBusyError) return inProgress(user, error.busy, log);
+        if (error instanceof ObjectLeaseBusyError) return inProgress(user, error.busy, log);
         // Another run's group or policy met this build: its own part is undone; read again and re-plan.
         if (!(error instanceof ConcurrentChangeError) || attempt >= ATTEMPTS) throw error;
         log({ event: 're-plan', userName: user.userName, reason: error.message });
@@ -217,37 +215,52 @@ export async function migrateUserPolicies(
   }
 }
 
-/** The shared lease could not be had in time; the run has changed nothing (or undone what it had). */
-class SharedLeaseBusyError extends Error {
-  override name = 'SharedLeaseBusyError';
+/** An object's lease could not be had in time; the run has changed nothing (or undone what it had). */
+class ObjectLeaseBusyError extends Error {
+  override name = 'ObjectLeaseBusyError';
   constructor(readonly busy: LeaseBusy) {
     super(describeBusy(busy));
   }
 }
 
 /**
- * The account-wide section (ExecutionOptions.exclusive), re-entrant within one run: a rollback that starts
- * inside the build section does not wait for the lease it already holds.
+ * ExecutionOptions.exclusive for one run: takes the leases of the objects a section touches, in sorted order
+ * and within one wait, and is re-entrant (a rollback that starts inside the build section already holds
+ * what it needs). A section that cannot get every lease in time gets none of them.
  */
-function sharedSection(iam: IAMClient, settings: LeaseSettings, context: LeaseContext): Exclusive {
-  let held: Lease | undefined;
-  return async (section) => {
-    const checkHeld = () => {
-      if (held !== undefined && held.heldForMs() > settings.ttlMs / 2) {
+function objectLeases(iam: IAMClient, settings: LeaseSettings, context: LeaseContext): Exclusive {
+  const held = new Map<string, Lease>();
+  const checkHeld = () => {
+    for (const lease of held.values()) {
+      if (lease.heldForMs() > settings.ttlMs / 2) {
         throw new Error(
-          `held the shared lease for ${Math.round(held.heldForMs() / 1000)} s, more than half its ${Math.round(settings.ttlMs / 1000)} s life; stopping before another run may take it over`,
+          `held the lease ${lease.key} for ${Math.round(lease.heldForMs() / 1000)} s, more than half its ${Math.round(settings.ttlMs / 1000)} s life; stopping before another run may take it over`,
         );
       }
-    };
-    if (held !== undefined) return section(checkHeld);
-    const lease = await acquireLease(iam, SHARED_LEASE_KEY, settings, context);
-    if (isLeaseBusy(lease)) throw new SharedLeaseBusyError(lease);
-    held = lease;
+    }
+  };
+  return async (keys, section) => {
+    const missing = [...new Set(keys)].filter((k) => !held.has(k)).sort();
+    const taken: Lease[] = [];
+    const deadline = Date.now() + settings.waitMs;
     try {
+      for (const key of missing) {
+        const answer = await acquireLease(
+          iam,
+          key,
+          { ...settings, waitMs: Math.max(0, deadline - Date.now()) },
+          context,
+        );
+        if (isLeaseBusy(answer)) throw new ObjectLeaseBusyError(answer);
+        taken.push(answer);
+        held.set(key, answer);
+      }
       return await section(checkHeld);
     } finally {
-      held = undefined;
-      await lease.release();
+      for (const lease of taken.reverse()) {
+        held.delete(lease.key);
+        await lease.release();
+      }
     }
   };
 }

@@ -93,7 +93,7 @@ export const MIGRATION_IAM_PERMISSIONS: readonly MigrationPermission[] = [
   {
     action: 'iam:ListEntitiesForPolicy',
     resource: migrationPolicies,
-    why: 'Rollback only, under the shared lease: a policy this run created is deleted only when no group (another run’s) attaches it.',
+    why: 'Rollback only, holding the policy’s lease: a policy this run created is deleted only when no group (another run’s) attaches it.',
   },
   {
     action: 'iam:CreateGroup',

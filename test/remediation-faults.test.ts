@@ -145,7 +145,7 @@ describe('a failure at any step is rolled back without an access gap', () => {
     const failure = await migrateUserPolicies(proxied, { userName: 'alice', dryRun: false }, silentLogger, {
       sleep: async () => {},
       afterChange: async ({ step, phase }) => {
-        // Once alice's group is built and she is in it (the shared lease is free again), a run for bob, who
+        // Once alice's group is built and she is in it (and its lease released), a run for bob, who
         // has the same set, finds the group complete and joins it.
         if (phase === 'apply' && step.action === 'detach-user-policy') {
           bobs = (await migrateUserPolicies(iam, { userName: 'bob', dryRun: false })).status;
