@@ -62,7 +62,19 @@ export async function readAccountSnapshot(iam: IAMClient): Promise<AccountSnapsh
       throw new Error('GetAccountAuthorizationDetails said IsTruncated but returned no Marker');
     }
   } while (marker !== undefined);
+  return snapshotFromDetails(userDetails, groupDetails, policyDetails);
+}
 
+/**
+ * The snapshot from GetAccountAuthorizationDetails entries, however they were obtained (read above, or
+ * saved by `aws iam get-account-authorization-details` for an offline design). Documents must be
+ * URL-encoded, as IAM returns them.
+ */
+export function snapshotFromDetails(
+  userDetails: readonly UserDetail[],
+  groupDetails: readonly GroupDetail[],
+  policyDetails: readonly ManagedPolicyDetail[],
+): AccountSnapshot {
   const users = userDetails.map(toUser);
   // Group details carry no members: index the users' group lists once (names compared case-insensitively).
   const members = new Map<string, string[]>();
@@ -165,6 +177,8 @@ function toUser(u: UserDetail): UserState {
     groupNames: u.GroupList ?? [],
     managedPolicies: toAttached(u.AttachedManagedPolicies),
     inlinePolicies: toInline(u.UserPolicyList),
+    // The group design names groups after a team tag their members share.
+    tags: Object.fromEntries((u.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
 }
 

@@ -25,6 +25,8 @@ export interface UserState {
   readonly groupNames: readonly string[];
   readonly managedPolicies: readonly AttachedPolicy[];
   readonly inlinePolicies: readonly InlinePolicy[];
+  /** Tag key to value (GetAccountAuthorizationDetails' UserDetail.Tags); absent where the source has none. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** An IAM group of the account, with its members (user names) and what it grants. */

@@ -73,8 +73,16 @@ export interface DesignPlan {
   readonly skipped: readonly { readonly userName: string; readonly reason: string }[];
   /** Before/after counts for the summary. */
   readonly summary: {
-    readonly before: { readonly groups: number; readonly memberships: number; readonly directPolicies: number };
-    readonly after: { readonly groups: number; readonly memberships: number; readonly directPolicies: number };
+    readonly before: {
+      readonly groups: number;
+      readonly memberships: number;
+      readonly directPolicies: number;
+    };
+    readonly after: {
+      readonly groups: number;
+      readonly memberships: number;
+      readonly directPolicies: number;
+    };
     readonly newGroups: number;
     readonly lowerBound?: number;
   };
