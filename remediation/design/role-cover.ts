@@ -1,0 +1,272 @@
+/**
+ * The covering core of the role-mining engine, on an already reduced instance: every row (a distinct user
+ * set that is not the union of smaller ones) must equal the union of the chosen roles that fit it (are
+ * subsets of it). Rows and roles are bit sets over permission classes. Pure and deterministic: randomness
+ * comes from a seeded generator, and the only clock read is the optional deadline.
+ */
+import {
+  addBit,
+  type BitSet,
+  bitIndices,
+  bitsKey,
+  countBits,
+  countMissing,
+  emptyBits,
+  hasBit,
+  intersect,
+  isEmpty,
+  isSubset,
+  sameBits,
+} from './bitset.js';
+
+export interface CoverInstance {
+  /** Size of the class universe the bit sets are over. */
+  readonly classes: number;
+  /** The sets to cover exactly; distinct. */
+  readonly rows: readonly BitSet[];
+  /** Roles that exist already: free, used wherever they fit. */
+  readonly reusable: readonly BitSet[];
+  /** Improvement rounds after the greedy cover (the result is exact after any number of them). */
+  readonly iterations: number;
+  /** performance.now() value after which improvement stops; Infinity for none. */
+  readonly deadline: number;
+  /** Most candidate roles to generate from intersections (beyond it, the rows themselves still suffice). */
+  readonly maxCandidates: number;
+}
+
+export interface CoverSolution {
+  /** The new roles, as class bit sets. */
+  readonly roles: readonly BitSet[];
+  /** A proven lower bound on the number of new roles any exact cover of the rows needs. */
+  readonly lowerBound: number;
+  /** How many candidate roles the intersection closure produced. */
+  readonly candidates: number;
+}
+
+/** A small, fast, seeded generator (mulberry32): the same input always takes the same search path. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Every non-empty intersection of rows. Some optimal cover uses only these: a role R can always be widened
+ * to the intersection of all rows that contain it, which still fits every row R fitted and covers more.
+ */
+export function intersectionClosure(rows: readonly BitSet[], limit: number): BitSet[] {
+  const seen = new Set<string>();
+  const out: BitSet[] = [];
+  const add = (bits: BitSet) => {
+    const key = bitsKey(bits);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(bits);
+  };
+  for (const row of rows) add(row);
+  for (let i = 0; i < out.length && out.length < limit; i++) {
+    const x = out[i] as BitSet;
+    for (const row of rows) {
+      if (out.length >= limit) break;
+      const y = intersect(x, row);
+      if (!isEmpty(y)) add(y);
+    }
+  }
+  return out;
+}
+
+interface Candidate {
+  readonly bits: BitSet;
+  readonly members: readonly number[];
+  /** Rows it fits. */
+  readonly fits: readonly number[];
+}
+
+/** Coverage bookkeeping: how many chosen roles give row r class p, and the covered sets. */
+class Coverage {
+  readonly counts: Int32Array[];
+  readonly covered: BitSet[];
+  uncoveredRows: number;
+  constructor(
+    readonly rows: readonly BitSet[],
+    classes: number,
+  ) {
+    this.counts = rows.map(() => new Int32Array(classes));
+    this.covered = rows.map(() => emptyBits(classes));
+    this.uncoveredRows = rows.length;
+  }
+  add(c: Candidate): void {
+    for (const r of c.fits) {
+      const counts = this.counts[r] as Int32Array;
+      const covered = this.covered[r] as BitSet;
+      const wasDone = sameBits(covered, this.rows[r] as BitSet);
+      for (const p of c.members) {
+        if (counts[p] === 0) addBit(covered, p);
+        counts[p] = (counts[p] as number) + 1;
+      }
+      if (!wasDone && sameBits(covered, this.rows[r] as BitSet)) this.uncoveredRows--;
+    }
+  }
+  remove(c: Candidate): void {
+    for (const r of c.fits) {
+      const counts = this.counts[r] as Int32Array;
+      const covered = this.covered[r] as BitSet;
+      const wasDone = sameBits(covered, this.rows[r] as BitSet);
+      for (const p of c.members) {
+        counts[p] = (counts[p] as number) - 1;
+        if (counts[p] === 0) covered[p >>> 5] = (covered[p >>> 5] as number) & ~(1 << (p & 31));
+      }
+      if (wasDone && !sameBits(covered, this.rows[r] as BitSet)) this.uncoveredRows++;
+    }
+  }
+  /** Whether removing c leaves every row it fits still exactly covered. */
+  redundant(c: Candidate): boolean {
+    for (const r of c.fits) {
+      const counts = this.counts[r] as Int32Array;
+      for (const p of c.members) if ((counts[p] as number) < 2) return false;
+    }
+    return true;
+  }
+  gain(c: Candidate): number {
+    let g = 0;
+    for (const r of c.fits) g += countMissing(c.bits, this.covered[r] as BitSet);
+    return g;
+  }
+}
+
+/**
+ * Fewest new roles covering the rows exactly: greedy set cover over (row, class) assignments, then
+ * iterated greedy (drop a few roles, re-complete with random tie-breaks, prune redundant roles), keeping
+ * the best; stops early when the size meets the lower bound.
+ */
+export function solveCover(instance: CoverInstance): CoverSolution {
+  const { rows, classes } = instance;
+  if (rows.length === 0) return { roles: [], lowerBound: 0, candidates: 0 };
+  const toCandidate = (bits: BitSet): Candidate => ({
+    bits,
+    members: bitIndices(bits),
+    fits: rows.flatMap((row, r) => (isSubset(bits, row) ? [r] : [])),
+  });
+  const free = instance.reusable.map(toCandidate).filter((c) => c.fits.length > 0);
+  const closure = intersectionClosure(rows, instance.maxCandidates);
+  const candidates = closure.map(toCandidate);
+  const lowerBound = assignmentLowerBound(rows, classes, free);
+
+  const random = seededRandom(0x1a2b3c4d);
+  const build = (chosen: readonly number[]) => {
+    const coverage = new Coverage(rows, classes);
+    for (const c of free) coverage.add(c);
+    for (const i of chosen) coverage.add(candidates[i] as Candidate);
+    return coverage;
+  };
+  const complete = (coverage: Coverage, chosen: number[], noise: number) => {
+    while (coverage.uncoveredRows > 0) {
+      let best = -1;
+      let bestScore = 0;
+      for (let i = 0; i < candidates.length; i++) {
+        const g = coverage.gain(candidates[i] as Candidate);
+        if (g === 0) continue;
+        const score = noise > 0 ? g * (1 + noise * random()) : g;
+        if (score > bestScore) {
+          bestScore = score;
+          best = i;
+        }
+      }
+      // Unreachable: each row is itself a candidate and fits itself.
+      if (best < 0) throw new Error('role cover: a row cannot be covered (engine bug)');
+      chosen.push(best);
+      coverage.add(candidates[best] as Candidate);
+    }
+  };
+  const prune = (coverage: Coverage, chosen: number[], shuffle: boolean): number[] => {
+    // Smallest contributions first: they are the likeliest to be redundant.
+    const order = chosen.map((i) => ({
+      i,
+      key: shuffle ? random() : countBits((candidates[i] as Candidate).bits),
+    }));
+    order.sort((a, b) => a.key - b.key || a.i - b.i);
+    const kept = new Set(chosen);
+    for (const { i } of order) {
+      const c = candidates[i] as Candidate;
+      if (coverage.redundant(c)) {
+        coverage.remove(c);
+        kept.delete(i);
+      }
+    }
+    return [...kept].sort((a, b) => a - b);
+  };
+
+  let current: number[] = [];
+  {
+    const coverage = build([]);
+    complete(coverage, current, 0);
+    current = prune(coverage, current, false);
+  }
+  let best = current;
+  for (let it = 0; it < instance.iterations && best.length > lowerBound; it++) {
+    if (performance.now() > instance.deadline) break;
+    const drop = new Set<number>();
+    const k = 1 + Math.floor(random() * Math.min(3, current.length));
+    while (drop.size < k && drop.size < current.length) {
+      drop.add(current[Math.floor(random() * current.length)] as number);
+    }
+    const trial = current.filter((i) => !drop.has(i));
+    const coverage = build(trial);
+    complete(coverage, trial, 0.5);
+    const pruned = prune(coverage, trial, true);
+    if (pruned.length <= current.length) current = pruned;
+    if (current.length < best.length) best = current;
+  }
+  return {
+    roles: best.map((i) => (candidates[i] as Candidate).bits),
+    lowerBound,
+    candidates: candidates.length,
+  };
+}
+
+/**
+ * A lower bound from pairwise incompatible assignments: (row r, class p) and (row s, class q) can share a
+ * role only if the role holds p and q and fits r and s, i.e. q ∈ r and p ∈ s. Assignments no two of which
+ * can share a role need one role each. Assignments a free role already covers are left out. Greedy over
+ * a few orders (fewest compatible partners first), keeping the largest set found.
+ */
+export function assignmentLowerBound(
+  rows: readonly BitSet[],
+  classes: number,
+  free: readonly { readonly bits: BitSet; readonly fits: readonly number[] }[],
+): number {
+  const freeCovered = rows.map(() => emptyBits(classes));
+  for (const f of free)
+    for (const r of f.fits) for (const p of bitIndices(f.bits)) addBit(freeCovered[r] as BitSet, p);
+  const elements: { r: number; p: number; degree: number }[] = [];
+  const inter = rows.map((a) => rows.map((b) => countBits(intersect(a, b))));
+  rows.forEach((row, r) => {
+    for (const p of bitIndices(row)) {
+      if (hasBit(freeCovered[r] as BitSet, p)) continue;
+      let degree = 0;
+      rows.forEach((other, s) => {
+        if (hasBit(other, p)) degree += (inter[r] as number[])[s] as number;
+      });
+      elements.push({ r, p, degree });
+    }
+  });
+  const random = seededRandom(0x5eed);
+  let best = 0;
+  for (let pass = 0; pass < 8; pass++) {
+    const order = elements.map((e) => ({ e, key: e.degree * (pass === 0 ? 1 : 0.5 + random()) }));
+    order.sort((a, b) => a.key - b.key);
+    const chosen: { r: number; p: number }[] = [];
+    for (const { e } of order) {
+      const rowE = rows[e.r] as BitSet;
+      const ok = chosen.every((c) => !(hasBit(rowE, c.p) && hasBit(rows[c.r] as BitSet, e.p)));
+      if (ok) chosen.push(e);
+    }
+    best = Math.max(best, chosen.length);
+  }
+  return best;
+}
