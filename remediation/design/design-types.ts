@@ -71,6 +71,8 @@ export interface DesignPlan {
   readonly rewrites: readonly UsernameRewrite[];
   /** Users left out, with why (exempt, over quota, not selected but affected...). */
   readonly skipped: readonly { readonly userName: string; readonly reason: string }[];
+  /** What the operator must know before applying: account quotas the design would exceed. */
+  readonly warnings?: readonly string[];
   /** Before/after counts for the summary. */
   readonly summary: {
     readonly before: {
