@@ -48,6 +48,8 @@ export interface DesignOptions {
   readonly quotas?: 'default' | 'unlimited';
   /** The plan's createdAt (ISO 8601); the caller passes the clock so that the design stays pure. */
   readonly createdAt?: string;
+  /** Where `quotas` came from, for the plan file: the account's GetAccountSummary, or IAM's defaults. */
+  readonly quotasSource?: 'account' | 'iam-defaults';
   /** Time the engine may spend improving (the result is exact either way). */
   readonly timeBudgetMs?: number;
 }
@@ -503,6 +505,12 @@ export function designAccount(
       },
       newGroups,
       ...(lowerBound > 0 ? { lowerBound } : {}),
+    },
+    quotas: {
+      source: unlimited ? 'unlimited' : (options.quotasSource ?? 'account'),
+      attachedPoliciesPerGroup: quotas.attachedPoliciesPerGroup,
+      groupsPerUser: quotas.groupsPerUser,
+      policySize: quotas.policySize,
     },
     ...(warnings.length > 0 ? { warnings } : {}),
   };

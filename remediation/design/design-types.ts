@@ -71,6 +71,14 @@ export interface DesignPlan {
   readonly rewrites: readonly UsernameRewrite[];
   /** Users left out, with why (exempt, over quota, not selected but affected...). */
   readonly skipped: readonly { readonly userName: string; readonly reason: string }[];
+  /** The quotas the design was made within, and where they came from. */
+  readonly quotas?: {
+    /** account: GetAccountSummary; iam-defaults: an offline design; unlimited: --quotas unlimited. */
+    readonly source: 'account' | 'iam-defaults' | 'unlimited';
+    readonly attachedPoliciesPerGroup: number;
+    readonly groupsPerUser: number;
+    readonly policySize: number;
+  };
   /** What the operator must know before applying: account quotas the design would exceed. */
   readonly warnings?: readonly string[];
   /** Before/after counts for the summary. */
