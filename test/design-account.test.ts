@@ -6,6 +6,7 @@ import {
   userFingerprint,
 } from '../remediation/design/account-design.js';
 import type { DesignPlan } from '../remediation/design/design-types.js';
+import { USERNAME_VARIABLE } from '../remediation/design/username-variable.js';
 import {
   ACCOUNT,
   account,
@@ -156,7 +157,7 @@ describe('designAccount: small accounts whose best design is plain to see', () =
     expectSound(snapshot, plan);
   });
 
-  it('home-folder inline policies of several users become one ${aws:username} policy', () => {
+  it('home-folder inline policies of several users become one policy written with the username variable', () => {
     const names = ['alice', 'bob', 'carol'];
     const snapshot = account(names.map((n) => user(n, { inline: { [`${n}-home`]: homeDocument(n) } })));
     const plan = designAccount(snapshot, DEFAULT_QUOTAS);
@@ -168,7 +169,7 @@ describe('designAccount: small accounts whose best design is plain to see', () =
       kind: 'new-managed',
       policyArn: expect.stringMatching(/:policy\/policy-migration\/inline-/),
     });
-    expect(policy?.kind === 'new-managed' && policy.document).toContain('home/${aws:username}/*');
+    expect(policy?.kind === 'new-managed' && policy.document).toContain(`home/${USERNAME_VARIABLE}/*`);
     expect(plan.rewrites).toEqual([
       { policy: key, replaces: names.map((n) => ({ userName: n, policyName: `${n}-home` })) },
     ]);
