@@ -177,6 +177,15 @@ describe('mineRoles with reusable roles', () => {
   });
 });
 
+describe('mineRoles with a time budget', () => {
+  it('a budget of 0 ms still gives an exact design (the first greedy cover)', () => {
+    const users = readRoleMiningDataset('domino.txt');
+    const result = mineRoles(users, { timeBudgetMs: 0 });
+    expect(checkExactCover(users, result)).toEqual([]);
+    expect(newRoles(result).length).toBeLessThanOrEqual(23);
+  });
+});
+
 describe('mineRoles is deterministic', () => {
   it('gives the same design whatever the order of users and permissions', () => {
     const users = readRoleMiningDataset('domino.txt');

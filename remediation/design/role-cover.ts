@@ -8,7 +8,6 @@ import {
   addBit,
   type BitSet,
   bitIndices,
-  bitsKey,
   countBits,
   countMissing,
   emptyBits,
@@ -28,6 +27,11 @@ export interface CoverInstance {
   readonly reusable: readonly BitSet[];
   /** Improvement rounds after the greedy cover (the result is exact after any number of them). */
   readonly iterations: number;
+  /**
+   * Improvement stops once this many (candidate, row) gain evaluations were spent: a deterministic budget,
+   * unlike the deadline, so the same input gives the same design on any machine.
+   */
+  readonly maxWork: number;
   /** performance.now() value after which improvement stops; Infinity for none. */
   readonly deadline: number;
   /** Most candidate roles to generate from intersections (beyond it, the rows themselves still suffice). */
@@ -60,12 +64,15 @@ export function seededRandom(seed: number): () => number {
  * to the intersection of all rows that contain it, which still fits every row R fitted and covers more.
  */
 export function intersectionClosure(rows: readonly BitSet[], limit: number): BitSet[] {
-  const seen = new Set<string>();
+  // Buckets by a numeric hash, compared word by word: no string per intersection in this, the hottest loop.
+  const buckets = new Map<number, number[]>();
   const out: BitSet[] = [];
   const add = (bits: BitSet) => {
-    const key = bitsKey(bits);
-    if (seen.has(key)) return;
-    seen.add(key);
+    const h = hashBits(bits);
+    const bucket = buckets.get(h);
+    if (bucket === undefined) buckets.set(h, [out.length]);
+    else if (bucket.some((i) => sameBits(out[i] as BitSet, bits))) return;
+    else bucket.push(out.length);
     out.push(bits);
   };
   for (const row of rows) add(row);
@@ -73,11 +80,18 @@ export function intersectionClosure(rows: readonly BitSet[], limit: number): Bit
     const x = out[i] as BitSet;
     for (const row of rows) {
       if (out.length >= limit) break;
+      if (isSubset(x, row)) continue;
       const y = intersect(x, row);
       if (!isEmpty(y)) add(y);
     }
   }
   return out;
+}
+
+function hashBits(bits: BitSet): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ (bits[i] as number), 0x01000193);
+  return h >>> 0;
 }
 
 interface Candidate {
@@ -164,17 +178,33 @@ export function solveCover(instance: CoverInstance): CoverSolution {
     for (const i of chosen) coverage.add(candidates[i] as Candidate);
     return coverage;
   };
+  // Which candidates fit each row: after a perturbation only the few rows left incomplete need looking at.
+  const byRow: number[][] = rows.map(() => []);
+  candidates.forEach((c, i) => {
+    for (const r of c.fits) (byRow[r] as number[]).push(i);
+  });
+  const stamp = new Int32Array(candidates.length);
+  let round = 0;
+  let work = 0;
   const complete = (coverage: Coverage, chosen: number[], noise: number) => {
     while (coverage.uncoveredRows > 0) {
+      round++;
       let best = -1;
       let bestScore = 0;
-      for (let i = 0; i < candidates.length; i++) {
-        const g = coverage.gain(candidates[i] as Candidate);
-        if (g === 0) continue;
-        const score = noise > 0 ? g * (1 + noise * random()) : g;
-        if (score > bestScore) {
-          bestScore = score;
-          best = i;
+      for (let r = 0; r < rows.length; r++) {
+        if (sameBits(coverage.covered[r] as BitSet, rows[r] as BitSet)) continue;
+        for (const i of byRow[r] as number[]) {
+          if (stamp[i] === round) continue;
+          stamp[i] = round;
+          work += (candidates[i] as Candidate).fits.length;
+          const g = coverage.gain(candidates[i] as Candidate);
+          if (g === 0) continue;
+          const score = noise > 0 ? g * (1 + noise * random()) : g;
+          // Ties go to the lowest index, so the path does not depend on the order rows are visited in.
+          if (score > bestScore || (score === bestScore && i < best)) {
+            bestScore = score;
+            best = i;
+          }
         }
       }
       // Unreachable: each row is itself a candidate and fits itself.
@@ -209,7 +239,7 @@ export function solveCover(instance: CoverInstance): CoverSolution {
   }
   let best = current;
   for (let it = 0; it < instance.iterations && best.length > lowerBound; it++) {
-    if (performance.now() > instance.deadline) break;
+    if (work > instance.maxWork || performance.now() > instance.deadline) break;
     const drop = new Set<number>();
     const k = 1 + Math.floor(random() * Math.min(3, current.length));
     while (drop.size < k && drop.size < current.length) {
