@@ -49,6 +49,10 @@ export interface RoleMiningRow {
   readonly found: number;
   readonly ratio: number;
   readonly lowerBound: number;
+  /** Permission classes, rows left after the union reduction, candidate roles (see MiningStats). */
+  readonly classes: number;
+  readonly basisRows: number;
+  readonly candidates: number;
   /** Wall time of one mineRoles call, quotas lifted. */
   readonly ms: number;
   /** Problems checkExactCover found (must be 0). */
@@ -73,6 +77,9 @@ export function measureRoleMining(): RoleMiningRow[] {
       found,
       ratio: found / minimum,
       lowerBound: result.lowerBound ?? 0,
+      classes: result.stats?.classes ?? 0,
+      basisRows: result.stats?.basisRows ?? 0,
+      candidates: result.stats?.candidates ?? 0,
       ms,
       problems: checkExactCover(users, result).length,
     };

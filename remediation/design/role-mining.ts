@@ -62,6 +62,19 @@ export interface MiningResult {
   readonly uncovered: readonly { readonly id: string; readonly reason: string }[];
   /** A lower bound on the number of new roles any exact design needs, when the engine proves one. */
   readonly lowerBound?: number;
+  /** How far the reductions shrank the instance: for benchmarks and for explaining a slow run. */
+  readonly stats?: MiningStats;
+}
+
+export interface MiningStats {
+  /** Distinct permission sets among covered users. */
+  readonly rows: number;
+  /** Permission classes: permissions held by exactly the same users (and reusable roles) count once. */
+  readonly classes: number;
+  /** Rows left once those equal to the union of smaller rows are set aside. */
+  readonly basisRows: number;
+  /** Candidate roles from the intersection closure of the basis rows. */
+  readonly candidates: number;
 }
 
 /**
@@ -284,7 +297,17 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
       ...(d.reusedId !== undefined ? { reusedId: d.reusedId } : {}),
     }))
     .sort((a, b) => compareLists(a.permissions, b.permissions) || byText(a.reusedId ?? '', b.reusedId ?? ''));
-  return { roles, uncovered, lowerBound: solution.lowerBound };
+  return {
+    roles,
+    uncovered,
+    lowerBound: solution.lowerBound,
+    stats: {
+      rows: rows.length,
+      classes: classPerms.length,
+      basisRows: basis.length,
+      candidates: solution.candidates,
+    },
+  };
 }
 
 /** Search nodes one user's membership search may spend before keeping the best found (greedy at worst). */
