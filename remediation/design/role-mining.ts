@@ -83,7 +83,9 @@ export interface MiningStats {
  * ten thousand candidates, and the same result on any machine. With `timeBudgetMs`, only the clock limits it.
  */
 export const MINING_ITERATIONS = 400;
-export const MINING_WORK = 10_000_000;
+export const MINING_WORK = 4_000_000;
+/** Checks the branch and bound may spend, after the heuristic, to prove its design optimal or beat it. */
+export const MINING_EXACT_WORK = 3_000_000;
 /** The intersection closure is cut here; past it the rows themselves still make an exact cover. */
 export const MAX_CANDIDATE_ROLES = 20_000;
 
@@ -242,6 +244,7 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
     reusable: reusable.map((r) => toClasses(r.bits)),
     iterations: budget === undefined ? MINING_ITERATIONS : Number.POSITIVE_INFINITY,
     maxWork: budget === undefined ? MINING_WORK : Number.POSITIVE_INFINITY,
+    exactWork: budget === undefined ? MINING_EXACT_WORK : Number.POSITIVE_INFINITY,
     deadline,
     maxCandidates: MAX_CANDIDATE_ROLES,
   });
