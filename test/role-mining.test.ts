@@ -121,6 +121,15 @@ describe('mineRoles with IAM quotas', () => {
     expect(checkExactCover(users, result)).toEqual([]);
   });
 
+  it('an existing role bigger than the quota can make a user coverable that new roles alone could not', () => {
+    const users = [{ id: 'alice', permissions: perms(25) }];
+    const reusable = [{ id: 'Big', permissions: perms(15) }];
+    const result = mineRoles(users, { maxPermissionsPerRole: 10, maxRolesPerUser: 2, reusable });
+    expect(result.uncovered).toEqual([]);
+    expect(checkExactCover(users, result)).toEqual([]);
+    expect(rolesOf(result, 'alice').map((r) => r.reusedId ?? r.permissions.length)).toEqual(['Big', 10]);
+  });
+
   it('a user the shared design would put in too many roles gets its own roles instead', () => {
     const users = usersOf('a', 'b', 'c', 'a b c');
     const result = mineRoles(users, { maxRolesPerUser: 2 });
@@ -258,7 +267,7 @@ describe('mineRoles on random matrices (seeded)', () => {
     }
   });
 
-  it('is always exact and within the quotas', () => {
+  it('is always exact, within the quotas, and never changes an existing role', () => {
     const random = seededRandom(7);
     for (let run = 0; run < 150; run++) {
       const width = 1 + Math.floor(random() * 12);
@@ -269,12 +278,20 @@ describe('mineRoles on random matrices (seeded)', () => {
         id: `u${i}`,
         permissions: names.filter(() => random() < density),
       }));
-      const options: MiningOptions =
+      const quotas =
         run % 3 === 0 ? {} : { maxPermissionsPerRole: 1 + (run % 4), maxRolesPerUser: 1 + (run % 5) };
+      const reusable = Array.from({ length: run % 4 }, (_, i) => ({
+        id: `existing${i}`,
+        permissions: names.filter(() => random() < 0.3),
+      }));
+      const options: MiningOptions = { ...quotas, reusable };
       const result = mineRoles(users, options);
       expect(checkExactCover(users, result), JSON.stringify({ users, options })).toEqual([]);
       for (const role of result.roles) {
-        expect(role.permissions.length).toBeLessThanOrEqual(options.maxPermissionsPerRole ?? 99);
+        const existing = reusable.find((r) => r.id === role.reusedId);
+        if (existing !== undefined)
+          expect(role.permissions).toEqual([...new Set(existing.permissions)].sort());
+        else expect(role.permissions.length).toBeLessThanOrEqual(options.maxPermissionsPerRole ?? 99);
       }
       for (const u of users)
         expect(rolesOf(result, u.id).length).toBeLessThanOrEqual(options.maxRolesPerUser ?? 99);

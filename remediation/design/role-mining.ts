@@ -159,19 +159,20 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
   const all = normalise('user', users);
   const reusableIn = normalise('reusable role', options.reusable ?? []);
 
-  // Quotas first: a user needs at least ceil(k / maxPerRole) roles, so past maxPerUser of them no exact
-  // design exists, whatever the other users hold.
+  // Quotas first: a user needs at least ceil(k / maxPerRole) new roles, so past maxPerUser of them no exact
+  // design exists unless existing roles (which may be bigger) carry part of the set.
   const capacity = maxPerRole * maxPerUser;
   const uncovered: { id: string; reason: string }[] = [];
   const covered: NormalUser[] = [];
   for (const u of all) {
-    if (u.permissions.length > capacity) {
+    if (u.permissions.length > capacity && ownDesign(u, reusableIn, maxPerRole, maxPerUser) === undefined) {
       uncovered.push({
         id: u.id,
         reason:
           `holds ${u.permissions.length} permissions, but ${maxPerUser} roles of at most ${maxPerRole} ` +
-          `permissions each can carry only ${capacity}: combine some of its permissions (e.g. into one ` +
-          'customer managed policy) or leave the user out',
+          `permissions each can carry only ${capacity}` +
+          (reusableIn.length > 0 ? ', and no mix with the existing roles that fit it does better' : '') +
+          ': combine some of its permissions (e.g. into one customer managed policy) or leave the user out',
       });
     } else if (u.permissions.length > 0) {
       covered.push(u);
@@ -285,9 +286,15 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
       designed.filter((d) => isSubset(d.bits, target)),
     );
     if (picked.length > maxPerUser) {
-      // The shared design needs too many roles for this user: give it its own pieces, which the capacity
-      // check above guarantees fit in maxPerUser roles.
-      picked = chunks(user.permissions, maxPerRole).map((piece) => addDraft(piece));
+      // The shared design needs too many roles for this user: give it a design of its own (existing roles
+      // that fit, new pieces for the rest), which the quota check above proved exists.
+      const own = ownDesign(user, reusableIn, maxPerRole, maxPerUser);
+      if (own === undefined)
+        throw new Error(`mineRoles: no design within quotas for ${user.id} (engine bug)`);
+      picked = [
+        ...own.reused.map((r) => addDraft([...r.permissions], r.id)),
+        ...own.pieces.map((piece) => addDraft(piece)),
+      ];
     }
     for (const d of picked) d.members.push(user.id);
   });
@@ -311,6 +318,50 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
       candidates: solution.candidates,
     },
   };
+}
+
+/** Subsets of existing roles one user's own design may try. */
+const OWN_DESIGN_SEARCH_NODES = 5_000;
+
+/**
+ * The fewest roles that rebuild one user's set on their own, within the quotas: some existing roles that
+ * fit it (any size: they exist already), the rest in new pieces of at most maxPerRole. Undefined when no
+ * such design has at most maxPerUser roles.
+ */
+function ownDesign(
+  user: NormalUser,
+  reusable: readonly NormalUser[],
+  maxPerRole: number,
+  maxPerUser: number,
+): { reused: NormalUser[]; pieces: string[][] } | undefined {
+  const set = new Set(user.permissions);
+  const fitting = reusable.filter((r) => r.permissions.length > 0 && r.permissions.every((p) => set.has(p)));
+  const cost = (picked: readonly NormalUser[]) => {
+    const have = new Set(picked.flatMap((r) => r.permissions));
+    const rest = user.permissions.filter((p) => !have.has(p));
+    return { rest, roles: picked.length + Math.ceil(rest.length / maxPerRole) };
+  };
+  let best: NormalUser[] = [];
+  let bestRoles = cost(best).roles;
+  let nodes = 0;
+  const picked: NormalUser[] = [];
+  const search = (from: number) => {
+    for (let i = from; i < fitting.length && nodes < OWN_DESIGN_SEARCH_NODES; i++) {
+      nodes++;
+      picked.push(fitting[i] as NormalUser);
+      const roles = cost(picked).roles;
+      if (roles < bestRoles) {
+        bestRoles = roles;
+        best = [...picked];
+      }
+      if (picked.length + 1 < bestRoles) search(i + 1);
+      picked.pop();
+    }
+  };
+  if (bestRoles > 1) search(0);
+  if (bestRoles > maxPerUser) return undefined;
+  const { rest } = cost(best);
+  return { reused: best, pieces: rest.length > 0 ? chunks(rest, maxPerRole) : [] };
 }
 
 /** Search nodes one user's membership search may spend before keeping the best found (greedy at worst). */
