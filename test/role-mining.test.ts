@@ -250,6 +250,27 @@ describe('checkExactCover', () => {
     expect(problems).toContain('role 0 gives u2 permissions it does not hold: b');
     expect(problems).toContain('user u1 lacks a, b through its roles');
   });
+
+  it('with the options, names quota overruns and a changed existing role', () => {
+    const users = usersOf('a b c');
+    const broken: MiningResult = {
+      roles: [
+        { permissions: ['a', 'b', 'c'], members: ['u1'] },
+        { permissions: ['a'], members: ['u1'], reusedId: 'G' },
+      ],
+      uncovered: [],
+    };
+    const options = {
+      maxPermissionsPerRole: 2,
+      maxRolesPerUser: 1,
+      reusable: [{ id: 'G', permissions: ['a', 'b'] }],
+    };
+    expect(checkExactCover(users, broken, options)).toEqual([
+      'role 0 has 3 permissions, over the quota of 2',
+      "reused role G does not have exactly the existing role's permissions",
+      'user u1 is in 2 roles, over the quota of 1',
+    ]);
+  });
 });
 
 describe('mineRoles on random matrices (seeded)', () => {
@@ -286,7 +307,7 @@ describe('mineRoles on random matrices (seeded)', () => {
       }));
       const options: MiningOptions = { ...quotas, reusable };
       const result = mineRoles(users, options);
-      expect(checkExactCover(users, result), JSON.stringify({ users, options })).toEqual([]);
+      expect(checkExactCover(users, result, options), JSON.stringify({ users, options })).toEqual([]);
       for (const role of result.roles) {
         const existing = reusable.find((r) => r.id === role.reusedId);
         if (existing !== undefined)

@@ -419,18 +419,38 @@ function fewestCovering<T extends { readonly bits: BitSet }>(target: BitSet, fit
 /**
  * Every way `result` fails to be an exact design for `users`: a covered user whose roles' union differs
  * from its set, a role that is not a subset of a member's set, unknown or repeated members, a user left
- * out without a reason. Empty when the design is exact. For tests and for the layers that apply a design.
+ * out without a reason. With `options`, also a new role over maxPermissionsPerRole, a user in more than
+ * maxRolesPerUser roles, and a reused role that is unknown or not exactly the existing role. Empty when
+ * the design is exact. For tests and for the layers that apply a design.
  */
-export function checkExactCover(users: readonly MiningUser[], result: MiningResult): string[] {
+export function checkExactCover(
+  users: readonly MiningUser[],
+  result: MiningResult,
+  options?: MiningOptions,
+): string[] {
   const problems: string[] = [];
   const sets = new Map(users.map((u) => [u.id, new Set(u.permissions)]));
   const uncovered = new Set(result.uncovered.map((u) => u.id));
   const unions = new Map<string, Set<string>>();
+  const roleCounts = new Map<string, number>();
+  const existing = new Map((options?.reusable ?? []).map((r) => [r.id, sortedDistinct(r.permissions)]));
   result.roles.forEach((role, i) => {
     const name = role.reusedId !== undefined ? `reused role ${role.reusedId}` : `role ${i}`;
     if (role.permissions.length === 0) problems.push(`${name} has no permissions`);
     if (new Set(role.members).size !== role.members.length) problems.push(`${name} lists a member twice`);
+    if (options !== undefined && role.reusedId !== undefined) {
+      const original = existing.get(role.reusedId);
+      if (original === undefined) problems.push(`${name} is not one of the reusable roles`);
+      else if (compareLists(original, sortedDistinct(role.permissions)) !== 0) {
+        problems.push(`${name} does not have exactly the existing role's permissions`);
+      }
+    }
+    const maxPerRole = options?.maxPermissionsPerRole;
+    if (role.reusedId === undefined && maxPerRole !== undefined && role.permissions.length > maxPerRole) {
+      problems.push(`${name} has ${role.permissions.length} permissions, over the quota of ${maxPerRole}`);
+    }
     for (const m of role.members) {
+      roleCounts.set(m, (roleCounts.get(m) ?? 0) + 1);
       const set = sets.get(m);
       if (set === undefined) {
         problems.push(`${name} has member ${m}, who is not a user`);
@@ -450,6 +470,11 @@ export function checkExactCover(users: readonly MiningUser[], result: MiningResu
     const union = unions.get(u.id) ?? new Set<string>();
     const missing = [...new Set(u.permissions)].filter((p) => !union.has(p));
     if (missing.length > 0) problems.push(`user ${u.id} lacks ${missing.join(', ')} through its roles`);
+    const maxPerUser = options?.maxRolesPerUser;
+    const count = roleCounts.get(u.id) ?? 0;
+    if (maxPerUser !== undefined && count > maxPerUser) {
+      problems.push(`user ${u.id} is in ${count} roles, over the quota of ${maxPerUser}`);
+    }
   }
   for (const u of result.uncovered) {
     if (!sets.has(u.id)) problems.push(`uncovered ${u.id} is not a user`);
