@@ -159,7 +159,8 @@ class Coverage {
 /**
  * Fewest new roles covering the rows exactly: greedy set cover over (row, class) assignments, then
  * iterated greedy (drop a few roles, re-complete with random tie-breaks, prune redundant roles), keeping
- * the best; stops early when the size meets the lower bound.
+ * the best, then branch and bound if a gap to the lower bound remains. Each stage stops as soon as the
+ * size meets the lower bound, or when its budget is spent (the cover is exact after every stage).
  */
 export function solveCover(instance: CoverInstance): CoverSolution {
   const { rows, classes } = instance;
