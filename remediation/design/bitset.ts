@@ -69,6 +69,24 @@ export function countBits(bits: BitSet): number {
   return n;
 }
 
+/** |a ∩ b|, without building the intersection. */
+export function countCommon(a: BitSet, b: BitSet): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) n += popcount32((a[i] as number) & (b[i] as number));
+  return n;
+}
+
+/** out := a ∩ b (out may be a scratch buffer reused across calls); returns whether it is empty. */
+export function intersectInto(out: BitSet, a: BitSet, b: BitSet): boolean {
+  let any = 0;
+  for (let i = 0; i < a.length; i++) {
+    const w = (a[i] as number) & (b[i] as number);
+    out[i] = w;
+    any |= w;
+  }
+  return any === 0;
+}
+
 /** |a \ b|: how much of a that b does not have yet. */
 export function countMissing(a: BitSet, b: BitSet): number {
   let n = 0;

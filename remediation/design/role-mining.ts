@@ -16,6 +16,7 @@ import {
   bitsOf,
   countMissing,
   emptyBits,
+  hasBit,
   isSubset,
   sameBits,
   unionInto,
@@ -61,10 +62,30 @@ export interface MiningResult {
   readonly uncovered: readonly { readonly id: string; readonly reason: string }[];
   /** A lower bound on the number of new roles any exact design needs, when the engine proves one. */
   readonly lowerBound?: number;
+  /** How far the reductions shrank the instance: for benchmarks and for explaining a slow run. */
+  readonly stats?: MiningStats;
 }
 
-/** Improvement rounds when the caller sets no budget: enough for the published datasets, bounded so runs stay fast. */
-export const DEFAULT_MINING_ITERATIONS = 400;
+export interface MiningStats {
+  /** Distinct permission sets among covered users. */
+  readonly rows: number;
+  /** Permission classes: permissions held by exactly the same users (and reusable roles) count once. */
+  readonly classes: number;
+  /** Rows left once those equal to the union of smaller rows are set aside. */
+  readonly basisRows: number;
+  /** Candidate roles from the intersection closure of the basis rows. */
+  readonly candidates: number;
+}
+
+/**
+ * Without a time budget, improvement stops after this many rounds or this many (candidate, row) gain
+ * evaluations, whichever comes first (or sooner, at the lower bound): about half a second on instances with
+ * ten thousand candidates, and the same result on any machine. With `timeBudgetMs`, only the clock limits it.
+ */
+export const MINING_ITERATIONS = 400;
+export const MINING_WORK = 4_000_000;
+/** Checks the branch and bound may spend, after the heuristic, to prove its design optimal or beat it. */
+export const MINING_EXACT_WORK = 3_000_000;
 /** The intersection closure is cut here; past it the rows themselves still make an exact cover. */
 export const MAX_CANDIDATE_ROLES = 20_000;
 
@@ -138,19 +159,20 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
   const all = normalise('user', users);
   const reusableIn = normalise('reusable role', options.reusable ?? []);
 
-  // Quotas first: a user needs at least ceil(k / maxPerRole) roles, so past maxPerUser of them no exact
-  // design exists, whatever the other users hold.
+  // Quotas first: a user needs at least ceil(k / maxPerRole) new roles, so past maxPerUser of them no exact
+  // design exists unless existing roles (which may be bigger) carry part of the set.
   const capacity = maxPerRole * maxPerUser;
   const uncovered: { id: string; reason: string }[] = [];
   const covered: NormalUser[] = [];
   for (const u of all) {
-    if (u.permissions.length > capacity) {
+    if (u.permissions.length > capacity && ownDesign(u, reusableIn, maxPerRole, maxPerUser) === undefined) {
       uncovered.push({
         id: u.id,
         reason:
           `holds ${u.permissions.length} permissions, but ${maxPerUser} roles of at most ${maxPerRole} ` +
-          `permissions each can carry only ${capacity}: combine some of its permissions (e.g. into one ` +
-          'customer managed policy) or leave the user out',
+          `permissions each can carry only ${capacity}` +
+          (reusableIn.length > 0 ? ', and no mix with the existing roles that fit it does better' : '') +
+          ': combine some of its permissions (e.g. into one customer managed policy) or leave the user out',
       });
     } else if (u.permissions.length > 0) {
       covered.push(u);
@@ -221,7 +243,9 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
     classes: classPerms.length,
     rows: basis,
     reusable: reusable.map((r) => toClasses(r.bits)),
-    iterations: DEFAULT_MINING_ITERATIONS,
+    iterations: budget === undefined ? MINING_ITERATIONS : Number.POSITIVE_INFINITY,
+    maxWork: budget === undefined ? MINING_WORK : Number.POSITIVE_INFINITY,
+    exactWork: budget === undefined ? MINING_EXACT_WORK : Number.POSITIVE_INFINITY,
     deadline,
     maxCandidates: MAX_CANDIDATE_ROLES,
   });
@@ -262,9 +286,15 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
       designed.filter((d) => isSubset(d.bits, target)),
     );
     if (picked.length > maxPerUser) {
-      // The shared design needs too many roles for this user: give it its own pieces, which the capacity
-      // check above guarantees fit in maxPerUser roles.
-      picked = chunks(user.permissions, maxPerRole).map((piece) => addDraft(piece));
+      // The shared design needs too many roles for this user: give it a design of its own (existing roles
+      // that fit, new pieces for the rest), which the quota check above proved exists.
+      const own = ownDesign(user, reusableIn, maxPerRole, maxPerUser);
+      if (own === undefined)
+        throw new Error(`mineRoles: no design within quotas for ${user.id} (engine bug)`);
+      picked = [
+        ...own.reused.map((r) => addDraft([...r.permissions], r.id)),
+        ...own.pieces.map((piece) => addDraft(piece)),
+      ];
     }
     for (const d of picked) d.members.push(user.id);
   });
@@ -277,10 +307,71 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
       ...(d.reusedId !== undefined ? { reusedId: d.reusedId } : {}),
     }))
     .sort((a, b) => compareLists(a.permissions, b.permissions) || byText(a.reusedId ?? '', b.reusedId ?? ''));
-  return { roles, uncovered, lowerBound: solution.lowerBound };
+  return {
+    roles,
+    uncovered,
+    lowerBound: solution.lowerBound,
+    stats: {
+      rows: rows.length,
+      classes: classPerms.length,
+      basisRows: basis.length,
+      candidates: solution.candidates,
+    },
+  };
 }
 
-/** Greedy set cover of one user's set by the roles that fit it, then drops any role the others make redundant. */
+/** Subsets of existing roles one user's own design may try. */
+const OWN_DESIGN_SEARCH_NODES = 5_000;
+
+/**
+ * The fewest roles that rebuild one user's set on their own, within the quotas: some existing roles that
+ * fit it (any size: they exist already), the rest in new pieces of at most maxPerRole. Undefined when no
+ * such design has at most maxPerUser roles.
+ */
+function ownDesign(
+  user: NormalUser,
+  reusable: readonly NormalUser[],
+  maxPerRole: number,
+  maxPerUser: number,
+): { reused: NormalUser[]; pieces: string[][] } | undefined {
+  const set = new Set(user.permissions);
+  const fitting = reusable.filter((r) => r.permissions.length > 0 && r.permissions.every((p) => set.has(p)));
+  const cost = (picked: readonly NormalUser[]) => {
+    const have = new Set(picked.flatMap((r) => r.permissions));
+    const rest = user.permissions.filter((p) => !have.has(p));
+    return { rest, roles: picked.length + Math.ceil(rest.length / maxPerRole) };
+  };
+  let best: NormalUser[] = [];
+  let bestRoles = cost(best).roles;
+  let nodes = 0;
+  const picked: NormalUser[] = [];
+  const search = (from: number) => {
+    for (let i = from; i < fitting.length && nodes < OWN_DESIGN_SEARCH_NODES; i++) {
+      nodes++;
+      picked.push(fitting[i] as NormalUser);
+      const roles = cost(picked).roles;
+      if (roles < bestRoles) {
+        bestRoles = roles;
+        best = [...picked];
+      }
+      if (picked.length + 1 < bestRoles) search(i + 1);
+      picked.pop();
+    }
+  };
+  if (bestRoles > 1) search(0);
+  if (bestRoles > maxPerUser) return undefined;
+  const { rest } = cost(best);
+  return { reused: best, pieces: rest.length > 0 ? chunks(rest, maxPerRole) : [] };
+}
+
+/** Search nodes one user's membership search may spend before keeping the best found (greedy at worst). */
+const MEMBERSHIP_SEARCH_NODES = 20_000;
+
+/**
+ * The fewest roles among those that fit a user whose union is its set: greedy first, then an exact search
+ * (branch on the first permission still missing: some chosen role must hold it) that only looks for
+ * smaller answers, within a node budget.
+ */
 function fewestCovering<T extends { readonly bits: BitSet }>(target: BitSet, fitting: readonly T[]): T[] {
   const have = emptyBits(target.length * 32);
   const picked: T[] = [];
@@ -305,24 +396,61 @@ function fewestCovering<T extends { readonly bits: BitSet }>(target: BitSet, fit
     });
     if (sameBits(others, target)) picked.splice(i, 1);
   }
-  return picked;
+  let best = picked;
+  let nodes = 0;
+  const chosen: T[] = [];
+  const search = (covered: BitSet) => {
+    if (++nodes > MEMBERSHIP_SEARCH_NODES || chosen.length + 1 >= best.length) return;
+    const missing = bitIndices(target).find((p) => !hasBit(covered, p)) as number;
+    for (const f of fitting) {
+      if (!hasBit(f.bits, missing)) continue;
+      const next = covered.slice();
+      unionInto(next, f.bits);
+      chosen.push(f);
+      if (sameBits(next, target)) best = [...chosen];
+      else search(next);
+      chosen.pop();
+    }
+  };
+  if (best.length > 1) search(emptyBits(target.length * 32));
+  return best;
 }
 
 /**
  * Every way `result` fails to be an exact design for `users`: a covered user whose roles' union differs
  * from its set, a role that is not a subset of a member's set, unknown or repeated members, a user left
- * out without a reason. Empty when the design is exact. For tests and for the layers that apply a design.
+ * out without a reason. With `options`, also a new role over maxPermissionsPerRole, a user in more than
+ * maxRolesPerUser roles, and a reused role that is unknown or not exactly the existing role. Empty when
+ * the design is exact. For tests and for the layers that apply a design.
  */
-export function checkExactCover(users: readonly MiningUser[], result: MiningResult): string[] {
+export function checkExactCover(
+  users: readonly MiningUser[],
+  result: MiningResult,
+  options?: MiningOptions,
+): string[] {
   const problems: string[] = [];
   const sets = new Map(users.map((u) => [u.id, new Set(u.permissions)]));
   const uncovered = new Set(result.uncovered.map((u) => u.id));
   const unions = new Map<string, Set<string>>();
+  const roleCounts = new Map<string, number>();
+  const existing = new Map((options?.reusable ?? []).map((r) => [r.id, sortedDistinct(r.permissions)]));
   result.roles.forEach((role, i) => {
     const name = role.reusedId !== undefined ? `reused role ${role.reusedId}` : `role ${i}`;
     if (role.permissions.length === 0) problems.push(`${name} has no permissions`);
     if (new Set(role.members).size !== role.members.length) problems.push(`${name} lists a member twice`);
+    if (options !== undefined && role.reusedId !== undefined) {
+      const original = existing.get(role.reusedId);
+      if (original === undefined) problems.push(`${name} is not one of the reusable roles`);
+      else if (compareLists(original, sortedDistinct(role.permissions)) !== 0) {
+        problems.push(`${name} does not have exactly the existing role's permissions`);
+      }
+    }
+    const maxPerRole = options?.maxPermissionsPerRole;
+    if (role.reusedId === undefined && maxPerRole !== undefined && role.permissions.length > maxPerRole) {
+      problems.push(`${name} has ${role.permissions.length} permissions, over the quota of ${maxPerRole}`);
+    }
     for (const m of role.members) {
+      roleCounts.set(m, (roleCounts.get(m) ?? 0) + 1);
       const set = sets.get(m);
       if (set === undefined) {
         problems.push(`${name} has member ${m}, who is not a user`);
@@ -342,6 +470,11 @@ export function checkExactCover(users: readonly MiningUser[], result: MiningResu
     const union = unions.get(u.id) ?? new Set<string>();
     const missing = [...new Set(u.permissions)].filter((p) => !union.has(p));
     if (missing.length > 0) problems.push(`user ${u.id} lacks ${missing.join(', ')} through its roles`);
+    const maxPerUser = options?.maxRolesPerUser;
+    const count = roleCounts.get(u.id) ?? 0;
+    if (maxPerUser !== undefined && count > maxPerUser) {
+      problems.push(`user ${u.id} is in ${count} roles, over the quota of ${maxPerUser}`);
+    }
   }
   for (const u of result.uncovered) {
     if (!sets.has(u.id)) problems.push(`uncovered ${u.id} is not a user`);
