@@ -254,8 +254,8 @@ describe('checkDesignInvariant catches a plan that changes what someone can do',
 
 describe('designAccount on generated accounts (seeded)', () => {
   for (const seed of [1, 2, 3]) {
-    it(`seed ${seed}: 300 users, nobody gains or loses, quotas kept, deterministic`, () => {
-      const snapshot = generatedAccount(seed, 300);
+    it(`seed ${seed}: 150 users, nobody gains or loses, quotas kept, deterministic`, () => {
+      const snapshot = generatedAccount(seed, 150);
       const exemptUser = (u: { path: string }) =>
         u.path.startsWith('/break-glass/') ? 'path /break-glass/' : undefined;
       const plan = designAccount(snapshot, DEFAULT_QUOTAS, { exemptUser });

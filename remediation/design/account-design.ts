@@ -288,45 +288,11 @@ export function designAccount(
     .filter((r) => r.permissions.length > 0)
     .sort((a, b) => compare(a.id, b.id));
 
-  // The engine takes one groups-per-user limit: users are mined in rounds from the tightest room up, each
-  // round free to reuse the groups earlier rounds made, so users with little room still share groups.
-  const newRoles: { permissions: string[]; members: Set<string> }[] = [];
-  const existingJoins = new Map<string, Set<string>>();
-  const roomOf = (c: Candidate) => c.capacity;
-  const rooms = sortedUnique(candidates.filter((c) => c.permissions.length > 0).map((c) => String(roomOf(c))))
-    .map(Number)
-    .sort((a, b) => a - b);
-  let lowerBound = 0;
-  for (const room of rooms) {
-    const round = candidates.filter((c) => c.permissions.length > 0 && roomOf(c) === room);
-    const miningUsers: MiningUser[] = round.map((c) => ({ id: c.user.userName, permissions: c.permissions }));
-    const result = mineRoles(miningUsers, {
-      ...(perGroup !== undefined ? { maxPermissionsPerRole: perGroup } : {}),
-      ...(Number.isFinite(room) ? { maxRolesPerUser: room } : {}),
-      reusable: [
-        ...reusableGroups,
-        ...newRoles.map((r, i) => ({ id: `new:${i}`, permissions: r.permissions })),
-      ],
-      ...(options.timeBudgetMs !== undefined ? { timeBudgetMs: options.timeBudgetMs } : {}),
-    });
-    lowerBound = Math.max(lowerBound, result.lowerBound ?? 0);
-    for (const role of result.roles as readonly MinedRole[]) {
-      if (role.members.length === 0) continue;
-      if (role.reusedId?.startsWith('new:')) {
-        const target = newRoles[Number(role.reusedId.slice(4))];
-        for (const m of role.members) target?.members.add(m);
-      } else if (role.reusedId?.startsWith('existing:')) {
-        const name = role.reusedId.slice('existing:'.length);
-        const set = existingJoins.get(name) ?? new Set<string>();
-        for (const m of role.members) set.add(m);
-        existingJoins.set(name, set);
-      } else {
-        newRoles.push({ permissions: [...role.permissions], members: new Set(role.members) });
-      }
-    }
-    for (const u of result.uncovered) {
-      skipped.push({ userName: u.id, reason: `no exact design within the quotas: ${u.reason}` });
-    }
+  const active = candidates.filter((c) => c.permissions.length > 0);
+  const assignment = bestAssignment(active, reusableGroups, perGroup, options.timeBudgetMs);
+  const { newRoles, existingJoins, lowerBound } = assignment;
+  for (const u of assignment.uncovered) {
+    skipped.push({ userName: u.id, reason: `no exact design within the quotas: ${u.reason}` });
   }
   const uncovered = new Set(skipped.map((s) => s.userName));
 
@@ -514,6 +480,111 @@ export function designAccount(
     },
     ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** Which groups users join: new groups (permissions, members) and existing groups by name. */
+interface Assignment {
+  readonly newRoles: { permissions: string[]; members: Set<string> }[];
+  readonly existingJoins: Map<string, Set<string>>;
+  readonly uncovered: { id: string; reason: string }[];
+  lowerBound: number;
+}
+
+/**
+ * The engine takes one groups-per-user limit, and users differ in how much room they have (the groups they
+ * are in already count). Two ways around that, and the better result is kept (fewer new groups, then fewer
+ * memberships): mine in rounds from the tightest room up, each round free to reuse the groups made before
+ * it; or mine everyone together with the loosest room, then mine again, tightest first, the users it put in
+ * more groups than they have room for. Both are exact; which is smaller depends on the account.
+ */
+function bestAssignment(
+  active: readonly Candidate[],
+  reusableGroups: readonly ReusableRole[],
+  perGroup: number | undefined,
+  timeBudgetMs: number | undefined,
+): Assignment {
+  const run = (strategy: 'rounds' | 'together'): Assignment => {
+    const a: Assignment = { newRoles: [], existingJoins: new Map(), uncovered: [], lowerBound: 0 };
+    const mine = (round: readonly Candidate[], room: number) => {
+      const result = mineRoles(
+        round.map((c): MiningUser => ({ id: c.user.userName, permissions: c.permissions })),
+        {
+          ...(perGroup !== undefined ? { maxPermissionsPerRole: perGroup } : {}),
+          ...(Number.isFinite(room) ? { maxRolesPerUser: room } : {}),
+          reusable: [
+            ...reusableGroups,
+            ...a.newRoles.map((r, i) => ({ id: `new:${i}`, permissions: r.permissions })),
+          ],
+          ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}),
+        },
+      );
+      a.lowerBound = Math.max(a.lowerBound, result.lowerBound ?? 0);
+      return result;
+    };
+    const record = (result: ReturnType<typeof mineRoles>, leaveOut: ReadonlySet<string>) => {
+      for (const role of result.roles) {
+        const members = role.members.filter((m) => !leaveOut.has(m));
+        if (members.length === 0) continue;
+        if (role.reusedId?.startsWith('new:')) {
+          const target = a.newRoles[Number(role.reusedId.slice(4))];
+          for (const m of members) target?.members.add(m);
+        } else if (role.reusedId?.startsWith('existing:')) {
+          const name = role.reusedId.slice('existing:'.length);
+          const set = a.existingJoins.get(name) ?? new Set<string>();
+          for (const m of members) set.add(m);
+          a.existingJoins.set(name, set);
+        } else {
+          a.newRoles.push({ permissions: [...role.permissions], members: new Set(members) });
+        }
+      }
+      a.uncovered.push(...result.uncovered);
+    };
+    const inRounds = (users: readonly Candidate[]) => {
+      for (const room of [...new Set(users.map((c) => c.capacity))].sort((x, y) => x - y)) {
+        record(
+          mine(
+            users.filter((c) => c.capacity === room),
+            room,
+          ),
+          new Set(),
+        );
+      }
+    };
+    if (strategy === 'rounds') inRounds(active);
+    else {
+      const first = mine(active, Math.max(...active.map((c) => c.capacity)));
+      const given = new Map<string, number>();
+      for (const role of first.roles) for (const m of role.members) given.set(m, (given.get(m) ?? 0) + 1);
+      const over = active.filter((c) => (given.get(c.user.userName) ?? 0) > c.capacity);
+      record(first, new Set(over.map((c) => c.user.userName)));
+      inRounds(over);
+      a.lowerBound = first.lowerBound ?? 0;
+    }
+    return a;
+  };
+  if (active.length === 0) return { newRoles: [], existingJoins: new Map(), uncovered: [], lowerBound: 0 };
+  const rounds = run('rounds');
+  // With one room for everyone the two ways are the same.
+  if (new Set(active.map((c) => c.capacity)).size === 1) return rounds;
+  const together = run('together');
+  const cost = (a: Assignment) => [
+    a.uncovered.length,
+    a.newRoles.filter((r) => r.members.size > 0).length,
+    a.newRoles.reduce((n, r) => n + r.members.size, 0) +
+      [...a.existingJoins.values()].reduce((n, s) => n + s.size, 0),
+  ];
+  // Only the single mining of everyone proves a bound for the whole account (a round's bound assumes the
+  // groups earlier rounds happened to make); tighter per-user room can only raise the minimum.
+  const bound = together.lowerBound;
+  const [x, y] = [cost(rounds), cost(together)];
+  let pick = rounds;
+  for (let i = 0; i < x.length; i++) {
+    if ((x[i] as number) !== (y[i] as number)) {
+      pick = (x[i] as number) < (y[i] as number) ? rounds : together;
+      break;
+    }
+  }
+  return { ...pick, lowerBound: bound };
 }
 
 function escapeRegExp(text: string): string {
