@@ -33,7 +33,11 @@ describe.concurrent('iam-user-policies plan --input (offline, the AWS CLI’s JS
     expect(run.code).toBe(0);
     const plan = JSON.parse(run.stdout) as DesignPlan;
     expect(checkDesignInvariant(parseAuthorizationDetails(fixtureText, FIXTURE), plan)).toEqual([]);
-    expect(plan.groups.find((g) => g.members.includes('bob'))?.members).toEqual(['bob', 'carol']);
+    // Named after the team tag both carry (UserDetail.Tags, read through to the design).
+    expect(plan.groups.find((g) => g.members.includes('bob'))).toMatchObject({
+      name: expect.stringMatching(/^payments_/),
+      members: ['bob', 'carol'],
+    });
     expect(plan.rewrites).toEqual([
       {
         policy: expect.stringMatching(/^inline-/),
@@ -74,6 +78,15 @@ describe.concurrent('iam-user-policies plan --input (offline, the AWS CLI’s JS
     expect(plan.version).toBe(1);
     expect(run.stdout).toContain(plan.groups[0]?.name);
     expect(run.stderr).toContain(`Plan written to ${out}`);
+  });
+
+  it('the same input gives the same plan, names included (stable across re-plans)', async () => {
+    const [a, b] = await Promise.all([
+      runCli(['plan', '--input', FIXTURE, '--format', 'json']),
+      runCli(['plan', '--input', FIXTURE, '--format', 'json']),
+    ]);
+    const withoutClock = (text: string) => ({ ...JSON.parse(text), createdAt: undefined });
+    expect(withoutClock(a.stdout)).toEqual(withoutClock(b.stdout));
   });
 
   it('--users and --joinable-groups narrow the design', async () => {

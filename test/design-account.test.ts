@@ -10,6 +10,7 @@ import { USERNAME_VARIABLE } from '../remediation/design/username-variable.js';
 import {
   ACCOUNT,
   account,
+  appliedSnapshot,
   aws,
   DEFAULT_QUOTAS,
   generatedAccount,
@@ -228,6 +229,27 @@ describe('designAccount: small accounts whose best design is plain to see', () =
     expect(userFingerprint(same)).toBe(userFingerprint(a));
     expect(userFingerprint(user('alice', { managed: [S3, EC2] }))).not.toBe(userFingerprint(a));
     expect(userFingerprint({ ...a, groupNames: ['g'] })).not.toBe(userFingerprint(a));
+  });
+});
+
+describe('re-planning', () => {
+  const snapshot = generatedAccount(7, 80);
+  const plan = designAccount(snapshot, DEFAULT_QUOTAS);
+
+  it('after the plan was applied, there is nothing left to do', () => {
+    const after = appliedSnapshot(snapshot, plan);
+    expect(checkDesignInvariant(snapshot, plan)).toEqual([]);
+    const again = designAccount(after, DEFAULT_QUOTAS);
+    expect(again.users.filter((u) => !plan.skipped.some((s) => s.userName === u.userName))).toEqual([]);
+    expect(again.summary.newGroups).toBe(0);
+  });
+
+  it('after an apply that created the groups and stopped, the re-plan joins those groups', () => {
+    const halfway = appliedSnapshot(snapshot, plan, true);
+    const again = designAccount(halfway, DEFAULT_QUOTAS);
+    expect(checkDesignInvariant(halfway, again)).toEqual([]);
+    expect(again.summary.newGroups).toBe(0);
+    expect(again.groups.map((g) => g.name).sort()).toEqual(plan.groups.map((g) => g.name).sort());
   });
 });
 

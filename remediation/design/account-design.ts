@@ -25,7 +25,7 @@ import type {
   UsernameRewrite,
 } from './design-types.js';
 import { type GroupToName, nameGroups } from './group-names.js';
-import { type MinedRole, type MiningUser, mineRoles, type ReusableRole } from './role-mining.js';
+import { type MiningUser, mineRoles, type ReusableRole } from './role-mining.js';
 import { generaliseUsernames, instantiateUsername } from './username-variable.js';
 
 /**

@@ -162,3 +162,52 @@ export function generatedAccount(seed: number, userCount: number): AccountSnapsh
   }
   return account(users, groups);
 }
+
+/**
+ * What the account looks like after `apply` made a plan (or, with `onlyCreate`, after an apply that created
+ * the groups and policies and stopped before any membership): for re-plan tests, without IAM.
+ */
+export function appliedSnapshot(
+  snapshot: AccountSnapshot,
+  plan: import('../../remediation/design/design-types.js').DesignPlan,
+  onlyCreate = false,
+): AccountSnapshot {
+  const change = new Map(plan.users.map((c) => [c.userName, c]));
+  const users = snapshot.users.map((u) => {
+    const c = change.get(u.userName);
+    if (c === undefined || onlyCreate) return u;
+    return {
+      ...u,
+      groupNames: [...u.groupNames, ...c.joins.filter((j) => !u.groupNames.includes(j))],
+      managedPolicies: u.managedPolicies.filter((p) => !c.detachManaged.includes(p.policyArn)),
+      inlinePolicies: u.inlinePolicies.filter((p) => !c.deleteInline.includes(p.policyName)),
+    };
+  });
+  const created = plan.groups
+    .filter((g) => g.status === 'new')
+    .map((g) => ({
+      groupName: g.name,
+      path: g.path,
+      managedPolicies: g.policies.map((ref) => {
+        const p = plan.policies[ref];
+        return { policyArn: p?.policyArn ?? ref, policyName: p?.policyName ?? ref };
+      }),
+      inlinePolicies: [],
+    }));
+  const customerPolicies = [
+    ...snapshot.customerPolicies,
+    ...Object.values(plan.policies).flatMap((p) =>
+      p.kind === 'new-managed'
+        ? [
+            {
+              policyArn: p.policyArn,
+              policyName: p.policyName,
+              path: '/policy-migration/',
+              defaultDocument: p.document,
+            },
+          ]
+        : [],
+    ),
+  ];
+  return { ...account(users, [...snapshot.groups, ...created]), customerPolicies };
+}
