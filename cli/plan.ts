@@ -212,7 +212,13 @@ export function summaryLine(plan: DesignPlan): string {
 
 /** The plan for people: each group with its policies and members, then the counts, rewrites, skipped users. */
 export function renderPlanTable(plan: DesignPlan, colour: boolean): string {
-  const policyName = (ref: string) => plan.policies[ref]?.policyName ?? ref;
+  const policyName = (ref: string) => {
+    const p = plan.policies[ref];
+    if (p?.kind !== 'new-managed') return p?.policyName ?? ref;
+    // A hash says nothing to a reviewer: show the inline policy names it is made from.
+    const from = [...new Set((p.replaces ?? []).map((r) => r.policyName))].sort();
+    return from.length > 0 ? `${p.policyName} (new, from ${from.join(', ')})` : `${p.policyName} (new)`;
+  };
   const rows = plan.groups.map((g) => [
     g.name,
     g.status,

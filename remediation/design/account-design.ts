@@ -309,6 +309,17 @@ export function designAccount(
     for (const d of grants)
       if (d.kind === 'inline' && !inlineDocument.has(d.key)) inlineDocument.set(d.key, d.document as string);
   }
+  // Which inline user policies each kept grant stands for (template keys where generalised).
+  const replacedBy = (key: GrantKey) =>
+    candidates
+      .flatMap((c) =>
+        (grantsOf.get(c.user.userName) ?? [])
+          .filter((d) => d.kind === 'inline')
+          .filter((d) => (templateFor.get(`${c.user.userName}\n${d.policyName}`) ?? d.key) === key)
+          .map((d) => ({ userName: c.user.userName, policyName: d.policyName })),
+      )
+      .filter((p) => !uncovered.has(p.userName))
+      .sort((a, b) => compare(a.userName, b.userName) || compare(a.policyName, b.policyName));
   const refFor = (key: GrantKey): string => {
     const known = policyKeyOf.get(key);
     if (known !== undefined) return known;
@@ -334,6 +345,7 @@ export function designAccount(
           policyName,
           policyArn: customerPolicyArn(partition, accountId, MIGRATION_POLICY_PATH, policyName),
           document: indented(text),
+          replaces: replacedBy(key),
         };
       }
     }

@@ -19,6 +19,11 @@ export type DesignPolicyRef =
       readonly policyArn: string;
       /** The document it is created with (decoded JSON text), possibly written with ${aws:username}. */
       readonly document: string;
+      /**
+       * The inline user policies it carries the grant of (each removed from its user by the plan), sorted.
+       * Named inline-<hash of the document> as the per-user remediation names them, so either finds the other's.
+       */
+      readonly replaces?: readonly { readonly userName: string; readonly policyName: string }[];
     };
 
 /** One group of the design: new (created under the migration path) or existing and reused. */
