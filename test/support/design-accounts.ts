@@ -1,16 +1,9 @@
+import { IAM_DEFAULT_QUOTAS } from '../../remediation/design/authorization-details-file.js';
 import type { AccountSnapshot } from '../../remediation/read-state.js';
 import type { GroupState, IamQuotas, UserState } from '../../remediation/state.js';
 
 /** IAM's default quotas, with an account far from its totals. */
-export const DEFAULT_QUOTAS: IamQuotas = {
-  attachedPoliciesPerGroup: 10,
-  groupsPerUser: 10,
-  policySize: 6144,
-  groupsQuota: 300,
-  groups: 0,
-  policiesQuota: 1500,
-  policies: 0,
-};
+export const DEFAULT_QUOTAS: IamQuotas = { ...IAM_DEFAULT_QUOTAS, groups: 0, policies: 0 };
 
 export const ACCOUNT = '123456789012';
 export const aws = (name: string) => `arn:aws:iam::aws:policy/${name}`;
