@@ -389,14 +389,18 @@ function assignmentsByDegree(
   for (const f of free)
     for (const r of f.fits) for (const p of bitIndices(f.bits)) addBit(freeCovered[r] as BitSet, p);
   const elements: Assignment[] = [];
-  const inter = rows.map((a) => rows.map((b) => countCommon(a, b)));
+  // Rows holding each class, and one row's overlaps at a time: memory stays linear in the rows.
+  const holders: number[][] = Array.from({ length: classes }, () => []);
   rows.forEach((row, r) => {
+    for (const p of bitIndices(row)) (holders[p] as number[]).push(r);
+  });
+  const overlap = new Int32Array(rows.length);
+  rows.forEach((row, r) => {
+    for (let s = 0; s < rows.length; s++) overlap[s] = countCommon(row, rows[s] as BitSet);
     for (const p of bitIndices(row)) {
       if (hasBit(freeCovered[r] as BitSet, p)) continue;
       let degree = 0;
-      rows.forEach((other, s) => {
-        if (hasBit(other, p)) degree += (inter[r] as number[])[s] as number;
-      });
+      for (const s of holders[p] as number[]) degree += overlap[s] as number;
       elements.push({ r, p, degree });
     }
   });
