@@ -242,8 +242,11 @@ export function solveCover(instance: CoverInstance): CoverSolution {
     current = prune(coverage, current, false);
   }
   let best = current;
+  // With a clock budget, iterated greedy gets half of what is left and branch and bound the rest.
+  const now = performance.now();
+  const improveUntil = now + (instance.deadline - now) / 2;
   for (let it = 0; it < instance.iterations && best.length > lowerBound; it++) {
-    if (work > instance.maxWork || performance.now() > instance.deadline) break;
+    if (work > instance.maxWork || performance.now() > improveUntil) break;
     const drop = new Set<number>();
     const k = 1 + Math.floor(random() * Math.min(3, current.length));
     while (drop.size < k && drop.size < current.length) {
