@@ -138,6 +138,17 @@ describe('mineRoles with IAM quotas', () => {
     for (const u of users) expect(rolesOf(result, u.id).length).toBeLessThanOrEqual(2);
   });
 
+  it('a user over maxRolesPerUser keeps a role the design already has and gets one new piece for the rest', () => {
+    const users = usersOf('a', 'b', 'c', 'd', 'a b c d');
+    const options = { maxPermissionsPerRole: 3, maxRolesPerUser: 2 };
+    const result = mineRoles(users, options);
+    expect(checkExactCover(users, result, options)).toEqual([]);
+    const mine = rolesOf(result, 'u5');
+    expect(mine).toHaveLength(2);
+    expect(mine.filter((r) => r.members.length > 1)).toHaveLength(1);
+    expect(newRoles(result)).toHaveLength(5);
+  });
+
   it('quotas stay within bounds on the real healthcare dataset', () => {
     const users = readRoleMiningDataset('hc.txt');
     const options = { maxPermissionsPerRole: 10, maxRolesPerUser: 10 };

@@ -242,8 +242,11 @@ export function solveCover(instance: CoverInstance): CoverSolution {
     current = prune(coverage, current, false);
   }
   let best = current;
+  // With a clock budget, iterated greedy gets half of what is left and branch and bound the rest.
+  const now = performance.now();
+  const improveUntil = now + (instance.deadline - now) / 2;
   for (let it = 0; it < instance.iterations && best.length > lowerBound; it++) {
-    if (work > instance.maxWork || performance.now() > instance.deadline) break;
+    if (work > instance.maxWork || performance.now() > improveUntil) break;
     const drop = new Set<number>();
     const k = 1 + Math.floor(random() * Math.min(3, current.length));
     while (drop.size < k && drop.size < current.length) {
@@ -389,14 +392,18 @@ function assignmentsByDegree(
   for (const f of free)
     for (const r of f.fits) for (const p of bitIndices(f.bits)) addBit(freeCovered[r] as BitSet, p);
   const elements: Assignment[] = [];
-  const inter = rows.map((a) => rows.map((b) => countCommon(a, b)));
+  // Rows holding each class, and one row's overlaps at a time: memory stays linear in the rows.
+  const holders: number[][] = Array.from({ length: classes }, () => []);
   rows.forEach((row, r) => {
+    for (const p of bitIndices(row)) (holders[p] as number[]).push(r);
+  });
+  const overlap = new Int32Array(rows.length);
+  rows.forEach((row, r) => {
+    for (let s = 0; s < rows.length; s++) overlap[s] = countCommon(row, rows[s] as BitSet);
     for (const p of bitIndices(row)) {
       if (hasBit(freeCovered[r] as BitSet, p)) continue;
       let degree = 0;
-      rows.forEach((other, s) => {
-        if (hasBit(other, p)) degree += (inter[r] as number[])[s] as number;
-      });
+      for (const s of holders[p] as number[]) degree += overlap[s] as number;
       elements.push({ r, p, degree });
     }
   });

@@ -14,6 +14,7 @@ import {
   bitIndices,
   bitsKey,
   bitsOf,
+  countBits,
   countMissing,
   emptyBits,
   hasBit,
@@ -233,9 +234,13 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
   const classRows = rows.map(toClasses);
 
   // A row equal to the union of the rows strictly inside it is covered by their roles: it adds nothing.
-  const basis = classRows.filter((row) => {
+  // Only a smaller row can be strictly inside another (rows are distinct), which skips most subset tests.
+  const sizes = classRows.map(countBits);
+  const basis = classRows.filter((row, r) => {
     const union = emptyBits(classPerms.length);
-    for (const other of classRows) if (other !== row && isSubset(other, row)) unionInto(union, other);
+    classRows.forEach((other, s) => {
+      if ((sizes[s] as number) < (sizes[r] as number) && isSubset(other, row)) unionInto(union, other);
+    });
     return !sameBits(union, row);
   });
 
@@ -286,15 +291,13 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
       designed.filter((d) => isSubset(d.bits, target)),
     );
     if (picked.length > maxPerUser) {
-      // The shared design needs too many roles for this user: give it a design of its own (existing roles
-      // that fit, new pieces for the rest), which the quota check above proved exists.
-      const own = ownDesign(user, reusableIn, maxPerRole, maxPerUser);
+      // The shared design needs too many roles for this user: give it a design of its own (roles already
+      // in the design or existing that fit, new pieces for the rest), which the quota check above proved
+      // exists.
+      const own = ownDesign(user, [...drafts.values()], maxPerRole, maxPerUser);
       if (own === undefined)
         throw new Error(`mineRoles: no design within quotas for ${user.id} (engine bug)`);
-      picked = [
-        ...own.reused.map((r) => addDraft([...r.permissions], r.id)),
-        ...own.pieces.map((piece) => addDraft(piece)),
-      ];
+      picked = [...own.picked, ...own.pieces.map((piece) => addDraft(piece))];
     }
     for (const d of picked) d.members.push(user.id);
   });
@@ -324,44 +327,52 @@ export function mineRoles(users: readonly MiningUser[], options: MiningOptions =
 const OWN_DESIGN_SEARCH_NODES = 5_000;
 
 /**
- * The fewest roles that rebuild one user's set on their own, within the quotas: some existing roles that
- * fit it (any size: they exist already), the rest in new pieces of at most maxPerRole. Undefined when no
- * such design has at most maxPerUser roles.
+ * A design for one user alone within the quotas: some roles that exist already and fit it (reusable roles,
+ * of any size, or roles the shared design made), the rest in new pieces of at most maxPerRole. Fewest new
+ * pieces first, then fewest roles; undefined when none has at most maxPerUser roles.
  */
-function ownDesign(
+function ownDesign<T extends { readonly permissions: readonly string[] }>(
   user: NormalUser,
-  reusable: readonly NormalUser[],
+  existing: readonly T[],
   maxPerRole: number,
   maxPerUser: number,
-): { reused: NormalUser[]; pieces: string[][] } | undefined {
+): { picked: T[]; pieces: string[][] } | undefined {
   const set = new Set(user.permissions);
-  const fitting = reusable.filter((r) => r.permissions.length > 0 && r.permissions.every((p) => set.has(p)));
-  const cost = (picked: readonly NormalUser[]) => {
+  // Biggest first: they leave the least for new pieces, so good designs come early in the search.
+  const fitting = existing
+    .filter((r) => r.permissions.length > 0 && r.permissions.every((p) => set.has(p)))
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => b.r.permissions.length - a.r.permissions.length || a.i - b.i)
+    .map((x) => x.r);
+  const cost = (picked: readonly T[]) => {
     const have = new Set(picked.flatMap((r) => r.permissions));
     const rest = user.permissions.filter((p) => !have.has(p));
-    return { rest, roles: picked.length + Math.ceil(rest.length / maxPerRole) };
+    const pieces = Math.ceil(rest.length / maxPerRole);
+    return { rest, pieces, roles: picked.length + pieces };
   };
-  let best: NormalUser[] = [];
-  let bestRoles = cost(best).roles;
+  const better = (a: { pieces: number; roles: number }, b: { pieces: number; roles: number }) =>
+    a.roles <= maxPerUser &&
+    (b.roles > maxPerUser || a.pieces < b.pieces || (a.pieces === b.pieces && a.roles < b.roles));
+  let best: T[] = [];
+  let bestCost = cost(best);
   let nodes = 0;
-  const picked: NormalUser[] = [];
+  const picked: T[] = [];
   const search = (from: number) => {
     for (let i = from; i < fitting.length && nodes < OWN_DESIGN_SEARCH_NODES; i++) {
       nodes++;
-      picked.push(fitting[i] as NormalUser);
-      const roles = cost(picked).roles;
-      if (roles < bestRoles) {
-        bestRoles = roles;
+      picked.push(fitting[i] as T);
+      const c = cost(picked);
+      if (better(c, bestCost)) {
+        bestCost = c;
         best = [...picked];
       }
-      if (picked.length + 1 < bestRoles) search(i + 1);
+      if (picked.length < maxPerUser && c.pieces > 0) search(i + 1);
       picked.pop();
     }
   };
-  if (bestRoles > 1) search(0);
-  if (bestRoles > maxPerUser) return undefined;
-  const { rest } = cost(best);
-  return { reused: best, pieces: rest.length > 0 ? chunks(rest, maxPerRole) : [] };
+  if (bestCost.pieces > 0 && maxPerUser > 1) search(0);
+  if (bestCost.roles > maxPerUser) return undefined;
+  return { picked: best, pieces: bestCost.rest.length > 0 ? chunks(bestCost.rest, maxPerRole) : [] };
 }
 
 /** Search nodes one user's membership search may spend before keeping the best found (greedy at worst). */
