@@ -182,7 +182,7 @@ describe('iam-user-policies plan against the emulator', () => {
     await emulator?.stop();
   });
 
-  it('reads the account once, changes nothing, and its plan keeps every user’s grants', async () => {
+  it('changes nothing, writes the plan it prints, and the plan keeps every user’s grants', async () => {
     const { iam } = clientsFor(emulator.endpoint);
     const before = await readAccountSnapshot(iam);
     const out = file('live-plan.json');
