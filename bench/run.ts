@@ -11,6 +11,7 @@ import { timeImport } from './cold-start.js';
 import { seedSharedResources, seedUsers } from './population.js';
 import { measureRemediation } from './remediation.js';
 import { type BenchResult, judgeTargets, renderReport } from './report.js';
+import { measureRoleMining } from './role-mining.js';
 import {
   buildRuleBundle,
   buildSdkFloorBundle,
@@ -20,13 +21,13 @@ import {
 import { measureSweep } from './sweep.js';
 
 const USAGE = `npm run bench [-- options]
-  --only <parts>       comma-separated: sweep,change,bundle,remediation (default: all)
+  --only <parts>       comma-separated: sweep,change,bundle,remediation,role-mining (default: all)
   --sizes <n,n>        account sizes for the sweep, ascending (default: 1000,5000)
   --events <n>         change notifications to time (default: 10000)
   --runs <n>           process starts per cold-start median (default: 21)
   --write-reference    also write bench/reference.json (the numbers the README and the regression test quote)`;
 
-const PARTS = ['sweep', 'change', 'bundle', 'remediation'] as const;
+const PARTS = ['sweep', 'change', 'bundle', 'remediation', 'role-mining'] as const;
 
 function options() {
   const { values } = parseArgs({
@@ -175,6 +176,11 @@ async function main(): Promise<void> {
         parts: whereTheBytesGo(synthesized.metafile),
       },
     };
+  }
+
+  if (opts.only.has('role-mining')) {
+    progress('Designing groups on the role-mining datasets...');
+    result = { ...result, roleMining: measureRoleMining() };
   }
 
   result = { ...result, durationSeconds: Math.round((performance.now() - started) / 1000) };

@@ -4,6 +4,7 @@ import { checkTemplateCommand } from './check-template.js';
 import type { BindAction, CliCommand, CliIo, CommandContext, GlobalOptions } from './command.js';
 import { EXIT_CODE } from './command.js';
 import { describeError } from './errors.js';
+import { planCommand } from './plan.js';
 import { remediateCommand } from './remediate.js';
 import { scanCommand } from './scan.js';
 
@@ -11,7 +12,12 @@ import { scanCommand } from './scan.js';
  * Every subcommand, one file each. To add one, write cli/<name>.ts exporting a CliCommand (see cli/command.ts)
  * and add it here.
  */
-export const COMMANDS: readonly CliCommand[] = [scanCommand, remediateCommand, checkTemplateCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  scanCommand,
+  remediateCommand,
+  planCommand,
+  checkTemplateCommand,
+];
 
 /** The program's name, as package.json's "bin" installs it. */
 export const PROGRAM_NAME = 'iam-user-policies';

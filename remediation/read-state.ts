@@ -63,7 +63,19 @@ export async function readAccountSnapshot(iam: IAMClient): Promise<AccountSnapsh
       throw new Error('GetAccountAuthorizationDetails said IsTruncated but returned no Marker');
     }
   } while (marker !== undefined);
+  return snapshotFromDetails(userDetails, groupDetails, policyDetails);
+}
 
+/**
+ * The snapshot from GetAccountAuthorizationDetails entries, however they were obtained (read above, or
+ * saved by `aws iam get-account-authorization-details` for an offline design). Documents must be
+ * URL-encoded, as IAM returns them.
+ */
+export function snapshotFromDetails(
+  userDetails: readonly UserDetail[],
+  groupDetails: readonly GroupDetail[],
+  policyDetails: readonly ManagedPolicyDetail[],
+): AccountSnapshot {
   const users = userDetails.map(toUser);
   // Group details carry no members: index the users' group lists once (names compared case-insensitively).
   const members = new Map<string, string[]>();
@@ -189,6 +201,7 @@ function toUser(u: UserDetail): UserState {
     groupNames: u.GroupList ?? [],
     managedPolicies: toAttached(u.AttachedManagedPolicies),
     inlinePolicies: toInline(u.UserPolicyList),
+    // The exemption tag of the rule, and the team tag the group design names groups after.
     tags: Object.fromEntries((u.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
 }

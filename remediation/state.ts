@@ -25,7 +25,7 @@ export interface UserState {
   readonly groupNames: readonly string[];
   readonly managedPolicies: readonly AttachedPolicy[];
   readonly inlinePolicies: readonly InlinePolicy[];
-  /** Tag key to value: the rule's exemption tag is read from here. */
+  /** Tag key to value (GetAccountAuthorizationDetails' UserDetail.Tags): the rule's exemption tag, a team tag. */
   readonly tags: Readonly<Record<string, string>>;
 }
 

@@ -19,6 +19,11 @@ export type DesignPolicyRef =
       readonly policyArn: string;
       /** The document it is created with (decoded JSON text), possibly written with ${aws:username}. */
       readonly document: string;
+      /**
+       * The inline user policies it carries the grant of (each removed from its user by the plan), sorted.
+       * Named inline-<hash of the document> as the per-user remediation names them, so either finds the other's.
+       */
+      readonly replaces?: readonly { readonly userName: string; readonly policyName: string }[];
     };
 
 /** One group of the design: new (created under the migration path) or existing and reused. */
@@ -71,6 +76,16 @@ export interface DesignPlan {
   readonly rewrites: readonly UsernameRewrite[];
   /** Users left out, with why (exempt, over quota, not selected but affected...). */
   readonly skipped: readonly { readonly userName: string; readonly reason: string }[];
+  /** The quotas the design was made within, and where they came from. */
+  readonly quotas?: {
+    /** account: GetAccountSummary; iam-defaults: an offline design; unlimited: --quotas unlimited. */
+    readonly source: 'account' | 'iam-defaults' | 'unlimited';
+    readonly attachedPoliciesPerGroup: number;
+    readonly groupsPerUser: number;
+    readonly policySize: number;
+  };
+  /** What the operator must know before applying: account quotas the design would exceed. */
+  readonly warnings?: readonly string[];
   /** Before/after counts for the summary. */
   readonly summary: {
     readonly before: {
