@@ -107,6 +107,11 @@ describe('the HTML design report in headless Chromium', () => {
     const rewrites = await page.locator('table.rewrites').innerText();
     expect(rewrites).toContain('inline-3f9a1c07');
     expect(rewrites).toContain('li.wei: inline home');
+    const changes = page.locator('table.changes tbody tr').filter({ hasText: 'sofia.rossi' });
+    expect(await changes.innerText()).toMatch(
+      /home-directory-access[\s\S]*ReadOnlyAccess \(managed\)[\s\S]*home-bucket \(inline\)/,
+    );
+    expect(await page.locator('table.changes tbody tr').count()).toBe(payments.users.length);
     const skipped = await page.locator('table.skipped').innerText();
     expect(skipped).toContain('breakglass-admin');
     expect(skipped).toContain('GroupsPerUserQuota 10');

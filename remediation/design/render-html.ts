@@ -60,6 +60,7 @@ export function renderHtml(plan: DesignPlan): string {
     summarySection(plan),
     groupsSection(plan),
     matrixSection(plan),
+    changesSection(plan),
     rewritesSection(plan),
     skippedSection(plan),
     documentsSection(plan),
@@ -143,6 +144,35 @@ function matrixSection(plan: DesignPlan): string {
     '<h2 id="matrix">Users and groups</h2>',
     '<p class="muted">● joins the group with this plan; ○ already a member.</p>',
     `<table class="matrix"><thead><tr><th>User</th>${head}</tr></thead><tbody>`,
+    ...rows,
+    '</tbody></table>',
+  ].join('\n');
+}
+
+/** What apply does to each user: the groups it joins and the direct policies it then removes. */
+function changesSection(plan: DesignPlan): string {
+  if (plan.users.length === 0) return '';
+  const list = (items: readonly string[]) =>
+    items.length === 0
+      ? '<span class="muted">none</span>'
+      : `<ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>`;
+  const nameOf = new Map(Object.values(plan.policies).map((p) => [p.policyArn, p.policyName]));
+  const rows = [...plan.users]
+    .sort((a, b) => (a.userName < b.userName ? -1 : a.userName > b.userName ? 1 : 0))
+    .map((u) => {
+      const removes = [
+        ...u.detachManaged.map(
+          (arn) =>
+            `<span title="${e(arn)}">${e(nameOf.get(arn) ?? arn.slice(arn.lastIndexOf('/') + 1))}</span> (managed)`,
+        ),
+        ...u.deleteInline.map((name) => `<code>${e(name)}</code> (inline)`),
+      ];
+      return `<tr><th scope="row">${e(u.userName)}</th><td>${list(u.joins.map(e))}</td><td>${list(removes)}</td></tr>`;
+    });
+  return [
+    '<h2 id="changes">Changes per user</h2>',
+    '<p class="muted">Direct policies are removed only after the user is in its groups, and a user whose policies or groups changed since this plan was made is skipped.</p>',
+    '<table class="changes"><thead><tr><th>User</th><th>Joins</th><th>Direct policies removed</th></tr></thead><tbody>',
     ...rows,
     '</tbody></table>',
   ].join('\n');
