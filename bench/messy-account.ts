@@ -9,6 +9,7 @@ import {
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { EMULATOR_ACCOUNT_ID } from '../local/emulator.js';
+import { READ_ONLY } from '../local/seed-account.js';
 import type { AccountSnapshot } from '../remediation/read-state.js';
 import type {
   AttachedPolicy,
@@ -53,18 +54,7 @@ export interface MessyAccount extends AccountSnapshot {
 // AWS managed policies that moto loads (MOTO_IAM_LOAD_MANAGED_POLICIES=true); the loader test proves it.
 const AWS = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 const AWS_MANAGED = [
-  'AmazonS3ReadOnlyAccess',
-  'AmazonEC2ReadOnlyAccess',
-  'AmazonDynamoDBReadOnlyAccess',
-  'AmazonSQSReadOnlyAccess',
-  'AmazonSNSReadOnlyAccess',
-  'CloudWatchReadOnlyAccess',
-  'AWSLambda_ReadOnlyAccess',
-  'AmazonRDSReadOnlyAccess',
-  'AmazonRoute53ReadOnlyAccess',
-  'AmazonVPCReadOnlyAccess',
-  'AWSCloudTrail_ReadOnlyAccess',
-  'AmazonKinesisReadOnlyAccess',
+  ...READ_ONLY,
   'ReadOnlyAccess',
   'AmazonS3FullAccess',
   'AmazonDynamoDBFullAccess',
