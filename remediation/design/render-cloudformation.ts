@@ -13,6 +13,13 @@ function documentObject(key: string, document: string): unknown {
   }
 }
 
+/**
+ * CloudFormation's quota of resources per stack.
+ *
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+ */
+export const MAX_RESOURCES_PER_STACK = 500;
+
 const byName = (a: DesignGroup, b: DesignGroup) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /**
@@ -24,7 +31,9 @@ const byName = (a: DesignGroup, b: DesignGroup) => (a.name < b.name ? -1 : a.nam
  * `aws cloudformation create-change-set --change-set-type IMPORT`. Users join existing groups by name, and an
  * addition lists only the users the design adds: deleting the stack then removes exactly what it added.
  * The removal of users' direct policies is listed in `Metadata.DirectPoliciesToRemove`: CloudFormation
- * does not manage them. Deterministic: the same plan gives the same text.
+ * does not manage them. Deterministic: the same plan gives the same text. A design that needs more resources
+ * than one stack may hold is refused with an error that says so; a template over 51,200 bytes must be
+ * uploaded to S3 (--template-url) rather than passed as a body.
  *
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import.html
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-usertogroupaddition.html
@@ -78,7 +87,14 @@ export function renderCloudFormation(plan: DesignPlan): string {
     };
   }
 
-  if (Object.keys(resources).length === 0) {
+  const count = Object.keys(resources).length;
+  if (count > MAX_RESOURCES_PER_STACK) {
+    throw new Error(
+      `the design needs ${count} CloudFormation resources, more than the ${MAX_RESOURCES_PER_STACK} one stack may hold; ` +
+        "apply it with the project's apply or Terraform, or split the plan file into several designs",
+    );
+  }
+  if (count === 0) {
     // A template must have a resource: a design that only reuses groups as they are adds nothing to deploy.
     resources.NothingToDeploy = { Type: 'AWS::CloudFormation::WaitConditionHandle' };
   }

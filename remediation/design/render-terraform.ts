@@ -125,9 +125,11 @@ export function renderTerraform(plan: DesignPlan): string {
   }
 
   const joins = new Map(plan.users.map((u) => [u.userName, new Set(u.joins)]));
+  // Sets, not includes(): a 5,000-user design would otherwise scan every member list once per user.
+  const membersOf = new Map(sortedGroups.map((g) => [g, new Set(g.members)]));
   for (const user of memberNames(plan)) {
     const u = ids.tfUser.get(user) ?? '';
-    const groups = sortedGroups.filter((g) => g.members.includes(user));
+    const groups = sortedGroups.filter((g) => membersOf.get(g)?.has(user));
     const existing = groups.filter((g) => !(joins.get(user)?.has(g.name) ?? false));
     out.push(
       block(`resource "aws_iam_user_group_membership" ${hclString(u)}`, [
