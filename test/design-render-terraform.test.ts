@@ -138,13 +138,23 @@ describe('renderTerraform, parsed by a real HCL parser', () => {
         ...payments.groups,
         { name: 'ops.oncall', path: '/', status: 'new', policies: [], members: ['x@corp'] },
         { name: 'ops_oncall', path: '/', status: 'new', policies: [], members: ['x=corp', '1st'] },
+        // Attachment names join group and policy with __: x + y__z and x__y + z must not meet.
+        { name: 'x', path: '/', status: 'new', policies: ['y__z'], members: [] },
+        { name: 'x__y', path: '/', status: 'new', policies: ['z'], members: [] },
       ],
+      policies: {
+        ...payments.policies,
+        y__z: { kind: 'managed', policyArn: 'arn:aws:iam::111122223333:policy/y__z', policyName: 'y__z' },
+        z: { kind: 'managed', policyArn: 'arn:aws:iam::111122223333:policy/z', policyName: 'z' },
+      },
     };
     const parsed = (await parse('t.tf', renderTerraform(plan))) as ParsedTf;
     const names = Object.values(parsed.resource).flatMap((named) => Object.keys(named));
     for (const n of names) expect(n).toMatch(/^[A-Za-z_][A-Za-z0-9_-]*$/);
     const groups = parsed.resource.aws_iam_group ?? {};
-    expect(Object.keys(groups)).toHaveLength(payments.groups.length + 2);
+    expect(Object.keys(groups)).toHaveLength(payments.groups.length + 4);
+    const attachments = payments.groups.reduce((sum, g) => sum + g.policies.length, 0) + 2;
+    expect(Object.keys(parsed.resource.aws_iam_group_policy_attachment ?? {})).toHaveLength(attachments);
     expect(Object.keys(parsed.resource.aws_iam_user_group_membership ?? {})).toHaveLength(
       new Set([...payments.groups.flatMap((g) => g.members), 'x@corp', 'x=corp', '1st']).size,
     );

@@ -7,7 +7,10 @@ import type { DesignPlan, DesignPolicyRef } from './design-types.js';
  * that has to be changed gets a short hash of the original: `a.b` and `a_b` must never meet in one address.
  */
 
-const short = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);
+/** Eight hex digits of SHA-256: enough to keep the names of one plan apart, short enough to read. */
+export function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
 
 /**
  * Assigns each name an identifier made by `clean`, unique within the list: a name that `clean` kept whole
@@ -30,7 +33,7 @@ function uniqueIdentifiers(
     sorted.map((name) => {
       const id = clean(name);
       const plain = lossless(name) && seen.get(id.toLowerCase()) === 1;
-      return [name, plain ? id : join(id, short(name))];
+      return [name, plain ? id : join(id, shortHash(name))];
     }),
   );
 }

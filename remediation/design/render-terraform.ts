@@ -1,5 +1,5 @@
 import type { DesignPlan, DesignPolicyRef } from './design-types.js';
-import { memberNames, newPolicyKeys, planIdentifiers, policyPath } from './render-names.js';
+import { memberNames, newPolicyKeys, planIdentifiers, policyPath, shortHash } from './render-names.js';
 
 /**
  * A quoted HCL string. Besides JSON's escapes, HCL reads `${` and `%{` as template sequences: IAM's
@@ -95,6 +95,7 @@ export function renderTerraform(plan: DesignPlan): string {
     );
   }
 
+  const attachments = new Set<string>();
   const sortedGroups = [...plan.groups].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const group of sortedGroups) {
     const g = ids.tfGroup.get(group.name) ?? '';
@@ -108,7 +109,10 @@ export function renderTerraform(plan: DesignPlan): string {
     if (group.status === 'existing') out.push(importBlock(`aws_iam_group.${g}`, group.name));
     for (const key of [...group.policies].sort()) {
       const ref = plan.policies[key];
-      const attachment = `${g}__${ids.tfPolicy.get(key) ?? key}`;
+      let attachment = `${g}__${ids.tfPolicy.get(key) ?? key}`;
+      // `_` may stand in either half (group x with policy y__z, group x__y with policy z): keep them apart.
+      if (attachments.has(attachment)) attachment = `${attachment}_${shortHash(`${group.name}/${key}`)}`;
+      attachments.add(attachment);
       out.push(
         block(`resource "aws_iam_group_policy_attachment" ${hclString(attachment)}`, [
           `group      = aws_iam_group.${g}.name`,
