@@ -41,13 +41,18 @@ export interface GeneratedTeam {
 }
 
 /**
- * A generated account: an AccountSnapshot (what readAccountSnapshot returns) plus what a snapshot does not
- * carry: the users' tags (UserState has none) and the generator's own truth, for benchmarks to score against.
+ * A generated user: a UserState with its tags (team and cost-center for most users), in the shape UserState
+ * takes them where read-state reads tags (`tags?: Record<string, string>`), so the design engine sees them.
+ */
+export type GeneratedUser = UserState & { readonly tags?: Readonly<Record<string, string>> };
+
+/**
+ * A generated account: an AccountSnapshot (what readAccountSnapshot returns), its users with their tags, and
+ * the generator's own truth (the teams), for benchmarks to score against.
  */
 export interface MessyAccount extends AccountSnapshot {
   readonly accountId: string;
-  /** Tags by user name: team and cost-center for most users. */
-  readonly userTags: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly users: readonly GeneratedUser[];
   readonly teams: readonly GeneratedTeam[];
 }
 
@@ -233,8 +238,7 @@ export function generateMessyAccount(options: MessyAccountOptions): MessyAccount
   ];
 
   const groups = existingGroups(teams, random);
-  const users: UserState[] = [];
-  const userTags: Record<string, Record<string, string>> = {};
+  const users: GeneratedUser[] = [];
   const taken = new Set<string>();
   for (let i = 0; i < options.users; i++) {
     const team = random.chance(0.9) ? random.pick(teams) : random.pick(teams.slice(0, 3));
@@ -287,6 +291,10 @@ export function generateMessyAccount(options: MessyAccountOptions): MessyAccount
       .map((g) => g.state.groupName)
       .sort();
     for (const g of memberOf) if (groupNames.includes(g.state.groupName)) g.members.push(userName);
+    // Most users carry both tags; some only the team, some none, a few a stale cost center.
+    const tags: Record<string, string> = {};
+    if (random.chance(0.92)) tags.team = team.name;
+    if (random.chance(0.85)) tags['cost-center'] = random.chance(0.04) ? 'CC-0000' : team.costCenter;
     users.push({
       userName,
       userId: `AIDA${Array.from({ length: 16 }, () => random.pick([...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'])).join('')}`,
@@ -295,12 +303,8 @@ export function generateMessyAccount(options: MessyAccountOptions): MessyAccount
       groupNames,
       managedPolicies,
       inlinePolicies,
+      ...(Object.keys(tags).length > 0 ? { tags } : {}),
     });
-    // Most users carry both tags; some only the team, some none, a few a stale cost center.
-    const tags: Record<string, string> = {};
-    if (random.chance(0.92)) tags.team = team.name;
-    if (random.chance(0.85)) tags['cost-center'] = random.chance(0.04) ? 'CC-0000' : team.costCenter;
-    if (Object.keys(tags).length > 0) userTags[userName] = tags;
   }
 
   return {
@@ -308,7 +312,6 @@ export function generateMessyAccount(options: MessyAccountOptions): MessyAccount
     users,
     groups: groups.map((g) => ({ ...g.state, memberNames: [...g.members].sort() })),
     customerPolicies,
-    userTags,
     teams,
   };
 }
@@ -412,8 +415,8 @@ export async function loadMessyAccount(
   });
   const ids = new Map<string, string>();
   await inPool(account.users.length, concurrency, async (i) => {
-    const u = account.users[i] as UserState;
-    const tags = Object.entries(account.userTags[u.userName] ?? {}).map(([Key, Value]) => ({ Key, Value }));
+    const u = account.users[i] as GeneratedUser;
+    const tags = Object.entries(u.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
     const created = await iam.send(
       new CreateUserCommand({
         UserName: u.userName,

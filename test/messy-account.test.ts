@@ -20,7 +20,11 @@ import type { UserState } from '../remediation/state.js';
 const small = generateMessyAccount({ seed: 7, users: 300 });
 const large = generateMessyAccount({ seed: 7, users: 3000 });
 const fraction = (a: MessyAccount, p: (u: UserState) => boolean) => a.users.filter(p).length / a.users.length;
-const teamOf = (a: MessyAccount) => (name: string) => a.userTags[name]?.team;
+const tagsOf = (a: MessyAccount) => new Map(a.users.map((u) => [u.userName, u.tags ?? {}]));
+const teamOf = (a: MessyAccount) => {
+  const tags = tagsOf(a);
+  return (name: string) => tags.get(name)?.team;
+};
 
 describe('the seeded PRNG', () => {
   it('gives the same sequence for the same seed and another for another seed', () => {
@@ -62,7 +66,7 @@ describe('generateMessyAccount', () => {
         ).length,
       ).toBeGreaterThanOrEqual(3);
       const core = new Map(a.teams.map((t) => [t.name, new Set(t.core)]));
-      const coreOf = (u: UserState) => core.get(a.userTags[u.userName]?.team ?? '') ?? new Set<string>();
+      const coreOf = (u: UserState) => core.get(teamOf(a)(u.userName) ?? '') ?? new Set<string>();
       const extras = (u: UserState) => u.managedPolicies.filter((p) => !coreOf(u).has(p.policyArn)).length;
       expect(fraction(a, (u) => extras(u) >= 1)).toBeGreaterThan(0.4);
       expect(fraction(a, (u) => extras(u) >= 1)).toBeLessThan(0.7);
@@ -73,10 +77,10 @@ describe('generateMessyAccount', () => {
       expect(fraction(a, missingOne)).toBeGreaterThan(0.03);
       expect(fraction(a, (u) => u.groupNames.length > 0)).toBeGreaterThan(0.15);
       expect(fraction(a, (u) => u.groupNames.length > 0)).toBeLessThan(0.6);
-      expect(Object.keys(a.userTags).length / n).toBeGreaterThan(0.85);
-      expect(
-        Object.values(a.userTags).some((t) => t['cost-center'] !== undefined && t.team !== undefined),
-      ).toBe(true);
+      expect(a.users.filter((u) => u.tags !== undefined).length / n).toBeGreaterThan(0.85);
+      expect(a.users.some((u) => u.tags?.['cost-center'] !== undefined && u.tags?.team !== undefined)).toBe(
+        true,
+      );
       // Group members and users' group lists say the same.
       for (const g of a.groups) {
         for (const m of g.memberNames)
@@ -220,10 +224,9 @@ describe('loadMessyAccount into the emulator', () => {
     expect(snapshot.customerPolicies.map((p) => p.policyArn).sort()).toEqual(
       account.customerPolicies.map((p) => p.policyArn).sort(),
     );
-    const tagged = Object.keys(account.userTags)[0] ?? '';
-    const tags = await iam.send(new ListUserTagsCommand({ UserName: tagged }));
-    expect(Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual(
-      account.userTags[tagged],
-    );
+    for (const u of account.users) {
+      const tags = await iam.send(new ListUserTagsCommand({ UserName: u.userName }));
+      expect(Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual(u.tags ?? {});
+    }
   });
 });

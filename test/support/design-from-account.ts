@@ -41,7 +41,7 @@ export function teamCoreDesign(account: MessyAccount): DesignPlan {
     const members = account.users
       .filter(
         (u) =>
-          account.userTags[u.userName]?.team === team.name &&
+          u.tags?.team === team.name &&
           team.core.every((arn) => u.managedPolicies.some((p) => p.policyArn === arn)),
       )
       .map((u) => u.userName)
