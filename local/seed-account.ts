@@ -48,7 +48,8 @@ export interface SeedAccount {
 /** The rule parameters the local run deploys the rule with (AWS Config InputParameters: strings). */
 export const DEMO_RULE_PARAMETERS = { exemptUserNames: 'breakglass-admin' } as const;
 
-const READ_ONLY = [
+/** AWS managed read-only policies that moto loads: the seed account's over-quota user, the messy accounts' pool. */
+export const READ_ONLY = [
   'AmazonS3ReadOnlyAccess',
   'AmazonEC2ReadOnlyAccess',
   'AmazonDynamoDBReadOnlyAccess',
