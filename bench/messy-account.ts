@@ -41,10 +41,10 @@ export interface GeneratedTeam {
 }
 
 /**
- * A generated user: a UserState with its tags (team and cost-center for most users), in the shape UserState
- * takes them where read-state reads tags (`tags?: Record<string, string>`), so the design engine sees them.
+ * A generated user: a UserState with its tags (team and cost-center for most users), as read-state reads
+ * them, so the design engine sees them.
  */
-export type GeneratedUser = UserState & { readonly tags?: Readonly<Record<string, string>> };
+export type GeneratedUser = UserState;
 
 /**
  * A generated account: an AccountSnapshot (what readAccountSnapshot returns), its users with their tags, and
@@ -303,7 +303,7 @@ export function generateMessyAccount(options: MessyAccountOptions): MessyAccount
       groupNames,
       managedPolicies,
       inlinePolicies,
-      ...(Object.keys(tags).length > 0 ? { tags } : {}),
+      tags,
     });
   }
 

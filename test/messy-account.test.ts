@@ -135,6 +135,7 @@ describe('the naive baselines', () => {
   ): UserState => ({
     userName,
     userId: userName,
+    tags: {},
     arn: `arn:aws:iam::1:user/${userName}`,
     path: '/',
     groupNames,
