@@ -51,6 +51,22 @@ describe(`generaliseDocument: where the name becomes ${V}`, () => {
       }),
     },
     {
+      name: 'the first segment of an S3 key prefix in a condition ("alice/*")',
+      user: 'alice',
+      document: doc({
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::home',
+        Condition: { StringLike: { 's3:prefix': 'alice/*' } },
+      }),
+      template: doc({
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::home',
+        Condition: { StringLike: { 's3:prefix': `${V}/*` } },
+      }),
+    },
+    {
       name: 'a segment followed by "*"',
       user: 'bob',
       document: doc({ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::logs/bob*' }),

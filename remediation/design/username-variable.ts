@@ -7,8 +7,9 @@ import { canonicalDocument, policySizeForQuota } from '../policy-document.js';
  * A rewrite is made only where it is provably the same grant for every user it replaces:
  * - the document says Version "2012-10-17" (IAM substitutes no variable in 2008-10-17 or without Version);
  * - the name is replaced only in Resource, NotResource and Condition values, the places IAM substitutes
- *   variables, and only as a whole string value or a whole ARN path segment (after `/` or `:`, before `/`,
- *   `*` or the end): `alice` in `home/alice/*`, never in `alice-data`;
+ *   variables, and only as a whole string value or a whole path segment (at the start or after `/` or `:`,
+ *   before `/`, `*` or the end): `alice` in `home/alice/*` or in the `s3:prefix` `alice/*`, never in
+ *   `alice-data`;
  * - the name is left nowhere else as a whole token (Sid, Action, Effect, keys, Principal, a segment it was
  *   not replaced in): a document with `"Sid": "alice"` is not generalised;
  * - putting each user's name back into the template gives that user's document exactly (canonical form),
@@ -60,12 +61,13 @@ function escapeRegExp(text: string): string {
 
 /**
  * Replaces the name in one string value where IAM would substitute the variable: the whole value, or whole
- * ARN path segments (preceded by `/` or `:`, followed by `/`, `*` or the end). Case-sensitive, because the
+ * path segments (at the start or after `/` or `:`, followed by `/`, `*` or the end: an ARN's path, or an
+ * S3 key prefix such as an `s3:prefix` of `alice/*`). Case-sensitive, because the
  * variable resolves to the name exactly as IAM stores it and ARNs compare case-sensitively.
  */
 function replaceInValue(value: string, userName: string): string {
   if (value === userName) return USERNAME_VARIABLE;
-  const segment = new RegExp(`(?<=[/:])${escapeRegExp(userName)}(?=[/*]|$)`, 'g');
+  const segment = new RegExp(`(?<=^|[/:])${escapeRegExp(userName)}(?=[/*]|$)`, 'g');
   return value.replace(segment, USERNAME_VARIABLE);
 }
 
