@@ -94,7 +94,7 @@ export interface MigrationResult {
    * migrated: every step ran and was verified; `changes` lists them.
    * refused: nothing changed; `reasons` says why and what to do.
    * user-not-found: no IAM user has that ID or name (deleted since it was evaluated?); nothing changed.
-   * in-progress: another run holds this user's migration (or the shared groups) for longer than this run
+   * in-progress: another run holds this user's migration (or a group or policy it needs) for longer than this run
    *   waits; this run changed nothing, and the other run's work is left alone. `reasons` names the lease.
    */
   readonly status:
