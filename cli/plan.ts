@@ -180,8 +180,11 @@ export const planCommand: CliCommand = (program, bind) => {
   );
 };
 
-/** The rule's own exemption decision (rule/verdict.ts), as a reason for the plan's skipped list. */
-function exemptionOf(user: UserState, params: RuleParameters): string | undefined {
+/**
+ * The rule's own exemption decision (rule/verdict.ts), as a reason for the plan's skipped list; undefined
+ * when the rule does not exempt the user. Shared with the local run, so its design skips whom `plan` skips.
+ */
+export function exemptionOf(user: UserState, params: RuleParameters): string | undefined {
   const exemption = findExemption(
     {
       userId: user.userId,
