@@ -1,4 +1,5 @@
 import { USERNAME_VARIABLE } from '../remediation/design/username-variable.js';
+import type { ApplyMeasurement } from './apply-design.js';
 import type { ChangeEventMeasurement } from './change-events.js';
 import type { ImportTiming } from './cold-start.js';
 import { MAX_GROUPS_PER_USER, type MessyDesignMeasurement } from './messy-design.js';
@@ -37,6 +38,7 @@ export interface BenchResult {
     readonly parts: readonly BundleShare[];
   };
   readonly remediation?: RemediationMeasurement;
+  readonly apply?: ApplyMeasurement;
   /** The group-design engine on the HP Labs role-mining datasets, quotas lifted. */
   readonly roleMining?: readonly RoleMiningRow[];
   /** The group design against the baselines and the per-user remediation on generated messy accounts. */
@@ -330,6 +332,34 @@ export function renderReport(result: BenchResult): string {
             String(r.batch.groupsUsed),
             String(r.batch.stillNonCompliant),
           ],
+        ],
+      ),
+    );
+  }
+  const a = result.apply;
+  if (a !== undefined) {
+    const row = (name: string, c: ApplyMeasurement['design']) => [
+      name,
+      n(c.iamCalls),
+      n(c.accountReads),
+      seconds(c.wallMs),
+      String(c.groups),
+      String(c.singleMemberGroups),
+    ];
+    parts.push(
+      `\n### Applying a design against per-user runs (${n(a.users)} generated users, ${n(a.migrated)} migrated)\n`,
+      table(
+        [
+          'Approach',
+          'IAM calls',
+          'Whole-account reads',
+          'Wall time',
+          'Groups at the end',
+          'Single-member groups',
+        ],
+        [
+          row('plan + apply (4 users at a time)', a.design),
+          row('per-user remediation, one after the other', a.perUser),
         ],
       ),
     );

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { startConfigStandIn } from '../local/config-stand-in.js';
 import { clientsFor, startEmulator } from '../local/emulator.js';
 import { REPO_ROOT } from '../local/python-env.js';
+import { measureApply } from './apply-design.js';
 import { measureChangeEvents } from './change-events.js';
 import { timeImport } from './cold-start.js';
 import { MESSY_DESIGN_SIZES, measureMessyDesign } from './messy-design.js';
@@ -22,13 +23,13 @@ import {
 import { measureSweep } from './sweep.js';
 
 const USAGE = `npm run bench [-- options]
-  --only <parts>       comma-separated: sweep,change,bundle,remediation,role-mining,messy-design (default: all)
+  --only <parts>       comma-separated: sweep,change,bundle,remediation,role-mining,messy-design,apply (default: all)
   --sizes <n,n>        account sizes for the sweep, ascending (default: 1000,5000)
   --events <n>         change notifications to time (default: 10000)
   --runs <n>           process starts per cold-start median (default: 21)
   --write-reference    also write bench/reference.json (the numbers the README and the regression test quote)`;
 
-const PARTS = ['sweep', 'change', 'bundle', 'remediation', 'role-mining', 'messy-design'] as const;
+const PARTS = ['sweep', 'change', 'bundle', 'remediation', 'role-mining', 'messy-design', 'apply'] as const;
 
 function options() {
   const { values } = parseArgs({
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
   };
   let result: Omit<BenchResult, 'targets'> = partial;
 
-  if (opts.only.has('sweep') || opts.only.has('remediation')) {
+  if (opts.only.has('sweep') || opts.only.has('remediation') || opts.only.has('apply')) {
     const [emulator, standIn] = await Promise.all([startEmulator(), startConfigStandIn()]);
     try {
       if (opts.only.has('sweep')) {
@@ -151,6 +152,10 @@ async function main(): Promise<void> {
           ...result,
           remediation: await measureRemediation(emulator.endpoint, () => emulator.reset()),
         };
+      }
+      if (opts.only.has('apply')) {
+        progress('Migrating a generated 300-user account with plan + apply, then user by user...');
+        result = { ...result, apply: await measureApply(emulator.endpoint, () => emulator.reset()) };
       }
     } finally {
       await Promise.all([emulator.stop(), standIn.stop()]);

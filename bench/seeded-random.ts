@@ -1,3 +1,5 @@
+import { seededRandom as engineRandom } from '../remediation/design/role-cover.js';
+
 /**
  * A small seeded pseudo-random generator (mulberry32): the same seed gives the same sequence on every
  * machine and Node version, which Math.random cannot promise. Not for anything secret.
@@ -17,14 +19,7 @@ export interface SeededRandom {
 
 /** A generator for `seed` (any 32-bit integer; others are truncated). */
 export function seededRandom(seed: number): SeededRandom {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = engineRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   return {
     next,

@@ -9,7 +9,8 @@ export interface ClientOptions {
 
 /** The client commands use, created on first use: check-template makes no AWS call at all. */
 export interface AwsClients {
-  iam(): IAMClient;
+  /** The IAM client; `retry` settings apply when it is first created (apply paces many writes adaptively). */
+  iam(retry?: { retryMode: 'adaptive' | 'standard'; maxAttempts: number }): IAMClient;
   /** Closes the clients' connections. */
   destroy(): void;
 }
@@ -39,8 +40,8 @@ export function awsClientsFrom(options: ClientOptions): AwsClients {
   };
   let iam: IAMClient | undefined;
   return {
-    iam: () => {
-      iam ??= tagFailedCalls(new IAMClient(config));
+    iam: (retry) => {
+      iam ??= tagFailedCalls(new IAMClient({ ...config, ...retry }));
       return iam;
     },
     destroy: () => iam?.destroy(),

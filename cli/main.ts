@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { applyCommand } from './apply.js';
 import { awsClientsFrom } from './aws-clients.js';
 import { checkTemplateCommand } from './check-template.js';
 import type { BindAction, CliCommand, CliIo, CommandContext, GlobalOptions } from './command.js';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CliCommand[] = [
   scanCommand,
   remediateCommand,
   planCommand,
+  applyCommand,
   checkTemplateCommand,
 ];
 

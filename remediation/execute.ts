@@ -142,8 +142,11 @@ export async function executePlan(
   const split = plan.steps.findIndex((s) => s.action === 'verify-groups-grant-all') + 1;
   const createdHere = new Set<string>();
 
-  const run = async (step: MigrationStep, inSharedSection: boolean): Promise<void> => {
+  const run = async (step: MigrationStep, checkHeld?: () => void): Promise<void> => {
+    const inSharedSection = checkHeld !== undefined;
     try {
+      // Inside the try: a lease too old to rely on fails the step, and what was done is rolled back.
+      checkHeld?.();
       await apply(iam, step, targets, state, options);
     } catch (error) {
       options.log({
@@ -167,12 +170,9 @@ export async function executePlan(
 
   const build = plan.steps.slice(0, split);
   await options.exclusive(objectLeaseKeys(build, state), async (checkHeld) => {
-    for (const step of build) {
-      checkHeld();
-      await run(step, true);
-    }
+    for (const step of build) await run(step, checkHeld);
   });
-  for (const step of plan.steps.slice(split)) await run(step, false);
+  for (const step of plan.steps.slice(split)) await run(step);
   return done;
 }
 

@@ -1,3 +1,8 @@
+import { instantiateUsername } from './design/username-variable.js';
+import { canonicalDocument } from './policy-document.js';
+
+export { canonicalDocument, policySizeForQuota } from './policy-document.js';
+
 import { MIGRATION_POLICY_PATH } from './naming.js';
 import type { AttachedPolicy, CustomerManagedPolicy, GroupState } from './state.js';
 
@@ -8,57 +13,28 @@ import type { AttachedPolicy, CustomerManagedPolicy, GroupState } from './state.
  */
 export type GrantKey = string;
 
-/**
- * A policy document in a canonical form (keys sorted, no whitespace outside strings): two inline policies
- * that differ only in layout or key order grant the same, so they share one managed policy. A document
- * that is not JSON (IAM would not store one) keeps its text.
- */
-export function canonicalDocument(document: string): string {
-  try {
-    return JSON.stringify(sortKeys(JSON.parse(document)));
-  } catch {
-    return document;
-  }
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
-
-/**
- * The size IAM counts against PolicySizeQuota: the document without whitespace outside strings (IAM does
- * not count white space).
- *
- * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
- */
-export function policySizeForQuota(document: string): number {
-  try {
-    return JSON.stringify(JSON.parse(document)).length;
-  } catch {
-    return document.replace(/\s/g, '').length;
-  }
-}
-
 export function inlineGrantKey(document: string): GrantKey {
   return `doc:${canonicalDocument(document)}`;
 }
 
-/** Maps managed policy ARNs to grant keys, knowing which policies the migration created. */
+/**
+ * Maps managed policy ARNs to grant keys, knowing which policies the migration created. Given the user the
+ * keys are for, a migration policy written with ${aws:username} (an account-wide design's generalised home
+ * folder policy) is keyed by what it grants that user: the variable filled in with the user's name, which is
+ * exactly the user's own inline document it replaced. Only migration-made policies are read that way: the
+ * migration writes the variable only where that substitution is provably the same grant.
+ */
 export function managedGrantKeyResolver(
   customerPolicies: readonly CustomerManagedPolicy[],
+  forUser?: string,
 ): (policyArn: string) => GrantKey {
   const migrated = new Map<string, string>();
   for (const p of customerPolicies) {
     if (p.path === MIGRATION_POLICY_PATH && p.defaultDocument !== undefined) {
-      migrated.set(p.policyArn, p.defaultDocument);
+      migrated.set(
+        p.policyArn,
+        forUser !== undefined ? instantiateUsername(p.defaultDocument, forUser) : p.defaultDocument,
+      );
     }
   }
   return (policyArn) => {

@@ -216,7 +216,7 @@ export async function migrateUserPolicies(
 }
 
 /** An object's lease could not be had in time; the run has changed nothing (or undone what it had). */
-class ObjectLeaseBusyError extends Error {
+export class ObjectLeaseBusyError extends Error {
   override name = 'ObjectLeaseBusyError';
   constructor(readonly busy: LeaseBusy) {
     super(describeBusy(busy));
@@ -228,7 +228,7 @@ class ObjectLeaseBusyError extends Error {
  * and within one wait, and is re-entrant (a rollback that starts inside the build section already holds
  * what it needs). A section that cannot get every lease in time gets none of them.
  */
-function objectLeases(iam: IAMClient, settings: LeaseSettings, context: LeaseContext): Exclusive {
+export function objectLeases(iam: IAMClient, settings: LeaseSettings, context: LeaseContext): Exclusive {
   const held = new Map<string, Lease>();
   const checkHeld = () => {
     for (const lease of held.values()) {

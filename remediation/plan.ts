@@ -79,7 +79,7 @@ export function planMigration(
   options: MigrationOptions,
 ): MigrationPlan {
   const { user } = state;
-  const keyOf = managedGrantKeyResolver(state.customerPolicies);
+  const keyOf = managedGrantKeyResolver(state.customerPolicies, state.user.userName);
   const groupByName = (name: string) => state.groups.find((g) => sameIamName(g.groupName, name));
   const labels = new Map<GrantKey, string>();
 

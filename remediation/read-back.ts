@@ -57,7 +57,7 @@ export function readBackTargets(
   directGrants: readonly GrantKey[],
   state: AccountState,
 ): ReadBackTargets {
-  const stateKeyOf = managedGrantKeyResolver(state.customerPolicies);
+  const stateKeyOf = managedGrantKeyResolver(state.customerPolicies, state.user.userName);
   const created = new Map<string, GrantKey>();
   for (const step of steps) {
     if (step.action !== 'create-policy') continue;

@@ -227,6 +227,26 @@ describe('two or more runs for the same user at once', () => {
   });
 });
 
+describe('a lease held too long', () => {
+  it('a run that held a group’s lease past half its life stops and rolls back, before another run may take it over', async () => {
+    await emptyAccount(iam);
+    await seedAccount(iam, { users: { erin: { managed: [S3, EC2] } } }, EMULATOR_ACCOUNT_ID);
+    const before = await readInventory(iam);
+    const grantsBefore = await effectiveGrants(iam, before);
+    let skew = 0;
+    const failure = await migrateUserPolicies(iam, { userName: 'erin', dryRun: false }, undefined, {
+      now: () => Date.now() + skew,
+      // After the group is created, IAM's clock (as this run sees it) jumps 2 minutes: past half of 3.
+      afterChange: async ({ step }) => {
+        if (step.action === 'create-group') skew = 2 * 60_000;
+      },
+    }).catch((e: unknown) => e as Error);
+    expect((failure as Error).message).toMatch(/more than half its 180 s life/);
+    expect((failure as Error).message).toMatch(/the account is as it was before the run/);
+    await expectAccountSafe(before, grantsBefore);
+  });
+});
+
 describe('many overlapping runs on a messy account', () => {
   // Four messy accounts of 65 users (and 2 exempt ones), each user migrated twice at once by runs in
   // different processes: 4 x 134 = 536 overlapping runs, 520 of them for users with policies to move.

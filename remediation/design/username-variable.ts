@@ -1,4 +1,4 @@
-import { canonicalDocument, policySizeForQuota } from '../grants.js';
+import { canonicalDocument, policySizeForQuota } from '../policy-document.js';
 
 /**
  * `${aws:username}` generalisation: inline user policies that are the same document up to the user's own

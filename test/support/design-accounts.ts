@@ -1,4 +1,5 @@
 import { IAM_DEFAULT_QUOTAS } from '../../remediation/design/authorization-details-file.js';
+import { seededRandom } from '../../remediation/design/role-cover.js';
 import type { AccountSnapshot } from '../../remediation/read-state.js';
 import type { GroupState, IamQuotas, UserState } from '../../remediation/state.js';
 
@@ -70,16 +71,7 @@ export function account(users: UserState[], groups: Omit<GroupState, 'memberName
 }
 
 /** A small deterministic PRNG (mulberry32): generated accounts are the same on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const random = seededRandom;
 
 export const homeDocument = (userName: string) =>
   JSON.stringify({

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../remediation/design/role-cover.js';
 import type { Seed } from './remediation-account.js';
 
 /**
@@ -19,17 +20,7 @@ export interface MessyAccount {
   readonly foreignGroups: Readonly<Record<string, readonly string[]>>;
 }
 
-/** A small deterministic PRNG (mulberry32): the same seed gives the same account. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 const doc = (actions: string[], resource = '*', layout?: number) =>
   JSON.stringify(

@@ -164,8 +164,12 @@ export async function effectiveGrants(
   const out: Record<string, string[]> = {};
   for (const [name, u] of Object.entries(inv.users)) {
     const docs = new Set<string>();
+    // IAM fills in ${aws:username} with the requesting user's name (the design writes it only where the
+    // value is that user's own, so the filled-in document is the user's grant).
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the IAM policy variable, literally.
+    const forUser = (d: string) => d.replaceAll('${aws:username}', name);
     const add = async (arns: string[], inline: Record<string, string>) => {
-      for (const arn of arns) docs.add(canonical(await managedDocument(iam, inv, arn)));
+      for (const arn of arns) docs.add(canonical(forUser(await managedDocument(iam, inv, arn))));
       for (const d of Object.values(inline)) docs.add(canonical(d));
     };
     await add(u.managed, u.inline);
