@@ -60,6 +60,35 @@ export function directGrants(user: UserState): string[] {
   ].sort();
 }
 
+/** One group of a baseline design: the grants it carries and the users it adds. */
+export interface BaselineGroup {
+  readonly grants: readonly string[];
+  readonly members: readonly string[];
+}
+
+/** The counts of a baseline design, given how many groups each of its users was already in. */
+function countsOf(
+  groups: readonly BaselineGroup[],
+  existingGroups: ReadonlyMap<string, number>,
+  quotas: BaselineQuotas,
+): BaselineCounts {
+  const joined = new Map<string, number>();
+  for (const g of groups) for (const m of g.members) joined.set(m, (joined.get(m) ?? 0) + 1);
+  let usersOverGroupQuota = 0;
+  for (const [user, n] of joined)
+    if ((existingGroups.get(user) ?? 0) + n > quotas.groupsPerUser) usersOverGroupQuota++;
+  return {
+    groups: groups.length,
+    memberships: [...joined.values()].reduce((a, b) => a + b, 0),
+    attachments: groups.reduce((a, g) => a + g.grants.length, 0),
+    groupsOverPolicyQuota: groups.filter((g) => g.grants.length > quotas.attachedPoliciesPerGroup).length,
+    usersOverGroupQuota,
+  };
+}
+
+const existingGroupCounts = (users: readonly UserState[]) =>
+  new Map(users.map((u) => [u.userName, u.groupNames.length]));
+
 /**
  * "One group per distinct direct set": users with exactly the same direct grants share a group carrying all
  * of them. The remediation's per-user behaviour, deduplicated.
@@ -68,24 +97,21 @@ export function oneGroupPerDirectSet(
   users: readonly UserState[],
   quotas: BaselineQuotas = DEFAULT_QUOTAS,
 ): BaselineCounts {
-  const sets = new Map<string, number>();
-  let memberships = 0;
-  let usersOverGroupQuota = 0;
+  return countsOf(oneGroupPerDirectSetGroups(users), existingGroupCounts(users), quotas);
+}
+
+/** The groups of oneGroupPerDirectSet, with their members, in first-seen order. */
+export function oneGroupPerDirectSetGroups(users: readonly UserState[]): BaselineGroup[] {
+  const sets = new Map<string, { grants: string[]; members: string[] }>();
   for (const user of users) {
     const grants = directGrants(user);
     if (grants.length === 0) continue;
-    sets.set(grants.join('\n'), grants.length);
-    memberships++;
-    if (user.groupNames.length + 1 > quotas.groupsPerUser) usersOverGroupQuota++;
+    const key = grants.join('\n');
+    const group = sets.get(key) ?? { grants, members: [] };
+    group.members.push(user.userName);
+    sets.set(key, group);
   }
-  const sizes = [...sets.values()];
-  return {
-    groups: sizes.length,
-    memberships,
-    attachments: sizes.reduce((a, b) => a + b, 0),
-    groupsOverPolicyQuota: sizes.filter((s) => s > quotas.attachedPoliciesPerGroup).length,
-    usersOverGroupQuota,
-  };
+  return [...sets.values()];
 }
 
 /**
@@ -99,6 +125,14 @@ export function teamCorePlusOneGroupPerPolicy(
   teamOf: (userName: string) => string | undefined,
   quotas: BaselineQuotas = DEFAULT_QUOTAS,
 ): BaselineCounts {
+  return countsOf(teamCorePlusOneGroupPerPolicyGroups(users, teamOf), existingGroupCounts(users), quotas);
+}
+
+/** The groups of teamCorePlusOneGroupPerPolicy, with their members: team cores first, then single grants. */
+export function teamCorePlusOneGroupPerPolicyGroups(
+  users: readonly UserState[],
+  teamOf: (userName: string) => string | undefined,
+): BaselineGroup[] {
   const byTeam = new Map<string, string[][]>();
   const grantsOf = new Map<string, string[]>();
   for (const user of users) {
@@ -116,10 +150,8 @@ export function teamCorePlusOneGroupPerPolicy(
     if (core.length > 0) cores.set(team, core.sort());
   }
 
-  const usedCores = new Set<string>();
-  const single = new Set<string>();
-  let memberships = 0;
-  let usersOverGroupQuota = 0;
+  const coreMembers = new Map<string, string[]>();
+  const singleMembers = new Map<string, string[]>();
   for (const user of users) {
     const grants = grantsOf.get(user.userName);
     if (grants === undefined) continue;
@@ -127,18 +159,11 @@ export function teamCorePlusOneGroupPerPolicy(
     const core = (team !== undefined ? cores.get(team) : undefined) ?? [];
     const inCore = team !== undefined && core.length > 0 && core.every((g) => grants.includes(g));
     const rest = inCore ? grants.filter((g) => !core.includes(g)) : grants;
-    if (inCore) usedCores.add(team);
-    for (const g of rest) single.add(g);
-    const joined = (inCore ? 1 : 0) + rest.length;
-    memberships += joined;
-    if (user.groupNames.length + joined > quotas.groupsPerUser) usersOverGroupQuota++;
+    if (inCore) coreMembers.set(team, [...(coreMembers.get(team) ?? []), user.userName]);
+    for (const g of rest) singleMembers.set(g, [...(singleMembers.get(g) ?? []), user.userName]);
   }
-  const coreSizes = [...usedCores].map((t) => cores.get(t)?.length ?? 0);
-  return {
-    groups: usedCores.size + single.size,
-    memberships,
-    attachments: coreSizes.reduce((a, b) => a + b, 0) + single.size,
-    groupsOverPolicyQuota: coreSizes.filter((s) => s > quotas.attachedPoliciesPerGroup).length,
-    usersOverGroupQuota,
-  };
+  return [
+    ...[...coreMembers].map(([team, members]) => ({ grants: cores.get(team) ?? [], members })),
+    ...[...singleMembers].map(([grant, members]) => ({ grants: [grant], members })),
+  ];
 }

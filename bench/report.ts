@@ -1,6 +1,8 @@
+import { USERNAME_VARIABLE } from '../remediation/design/username-variable.js';
 import type { ApplyMeasurement } from './apply-design.js';
 import type { ChangeEventMeasurement } from './change-events.js';
 import type { ImportTiming } from './cold-start.js';
+import { MAX_GROUPS_PER_USER, type MessyDesignMeasurement } from './messy-design.js';
 import type { RemediationMeasurement } from './remediation.js';
 import { ROLE_MINING_TIME_LIMIT_MS, type RoleMiningRow } from './role-mining.js';
 import { type BundleShare, RULE_BUNDLE_MAX_BYTES } from './rule-bundle.js';
@@ -39,6 +41,8 @@ export interface BenchResult {
   readonly apply?: ApplyMeasurement;
   /** The group-design engine on the HP Labs role-mining datasets, quotas lifted. */
   readonly roleMining?: readonly RoleMiningRow[];
+  /** The group design against the baselines and the per-user remediation on generated messy accounts. */
+  readonly messyDesign?: readonly MessyDesignMeasurement[];
   readonly targets: readonly Target[];
 }
 
@@ -138,6 +142,45 @@ export function judgeTargets(result: Omit<BenchResult, 'targets'>): Target[] {
       met: row.ms <= ROLE_MINING_TIME_LIMIT_MS,
     });
   }
+  for (const m of result.messyDesign ?? []) targets.push(...messyDesignTargets(m));
+  return targets;
+}
+
+/** Issue 12's targets for the account-wide design on one generated account. */
+function messyDesignTargets(m: MessyDesignMeasurement): Target[] {
+  const [design, , perTeam] = m.shapes;
+  if (design === undefined || perTeam === undefined) return [];
+  const on = `group design on the ${n(m.users)}-user messy account`;
+  const targets: Target[] = [];
+  if (m.users === 300) {
+    targets.push({
+      name: `${on}: groups`,
+      target: `fewer than team core + one group per policy (${n(perTeam.groups)})`,
+      measured: `${n(design.groups)}`,
+      met: design.groups < perTeam.groups,
+    });
+  }
+  const unjustified = design.singleMemberGroups - m.justifiedSingleMemberGroups;
+  targets.push(
+    {
+      name: `${on}: single-member groups`,
+      target: `only where a grant belongs to that user alone (after ${USERNAME_VARIABLE} generalisation)`,
+      measured: `${n(design.singleMemberGroups)}, of which ${n(m.justifiedSingleMemberGroups)} carry a grant of their member's alone (${n(m.soleHolders)} users hold one); ${n(unjustified)} other`,
+      met: unjustified === 0,
+    },
+    {
+      name: `${on}: groups per user`,
+      target: `<= ${MAX_GROUPS_PER_USER}`,
+      measured: `max ${design.groupsPerUserMax}, mean ${design.groupsPerUserMean.toFixed(2)}`,
+      met: design.groupsPerUserMax <= MAX_GROUPS_PER_USER,
+    },
+    {
+      name: `${on}: exact and within the per-group and per-user quotas`,
+      target: '0 problems',
+      measured: `${m.problems} problems`,
+      met: m.problems === 0,
+    },
+  );
   return targets;
 }
 
@@ -357,6 +400,45 @@ export function renderReport(result: BenchResult): string {
         ]),
       ),
     );
+  }
+  if (result.messyDesign !== undefined && result.messyDesign.length > 0) {
+    parts.push(
+      '\n### Group design on generated messy accounts\n',
+      table(
+        [
+          'Users',
+          'Approach',
+          'Groups',
+          'Single-member groups',
+          'Groups per user, mean',
+          'max',
+          'Memberships added',
+          'Users moved',
+          'Users left',
+          'Time',
+        ],
+        result.messyDesign.flatMap((m) =>
+          m.shapes.map((s) => [
+            n(m.users),
+            s.approach,
+            n(s.groups),
+            n(s.singleMemberGroups),
+            s.groupsPerUserMean.toFixed(2),
+            String(s.groupsPerUserMax),
+            n(s.memberships),
+            n(s.usersChanged),
+            n(s.usersLeft),
+            seconds(s.ms),
+          ]),
+        ),
+      ),
+    );
+    for (const m of result.messyDesign) {
+      parts.push(
+        '',
+        `${n(m.users)} users (seed ${m.seed}): ${n(m.soleHolders)} users keep a grant no other user keeps after ${USERNAME_VARIABLE} generalisation (${n(m.rewrites)} rewrites); ${n(m.justifiedSingleMemberGroups)} of the design's single-member groups carry one. Design problems: ${m.problems}.${m.warnings.length > 0 ? ` Warnings: ${m.warnings.join('; ')}.` : ''}`,
+      );
+    }
   }
   if (result.targets.length > 0) {
     parts.push(

@@ -9,6 +9,7 @@ import { REPO_ROOT } from '../local/python-env.js';
 import { measureApply } from './apply-design.js';
 import { measureChangeEvents } from './change-events.js';
 import { timeImport } from './cold-start.js';
+import { MESSY_DESIGN_SIZES, measureMessyDesign } from './messy-design.js';
 import { seedSharedResources, seedUsers } from './population.js';
 import { measureRemediation } from './remediation.js';
 import { type BenchResult, judgeTargets, renderReport } from './report.js';
@@ -22,13 +23,13 @@ import {
 import { measureSweep } from './sweep.js';
 
 const USAGE = `npm run bench [-- options]
-  --only <parts>       comma-separated: sweep,change,bundle,remediation,role-mining,apply (default: all)
+  --only <parts>       comma-separated: sweep,change,bundle,remediation,role-mining,messy-design,apply (default: all)
   --sizes <n,n>        account sizes for the sweep, ascending (default: 1000,5000)
   --events <n>         change notifications to time (default: 10000)
   --runs <n>           process starts per cold-start median (default: 21)
   --write-reference    also write bench/reference.json (the numbers the README and the regression test quote)`;
 
-const PARTS = ['sweep', 'change', 'bundle', 'remediation', 'role-mining', 'apply'] as const;
+const PARTS = ['sweep', 'change', 'bundle', 'remediation', 'role-mining', 'messy-design', 'apply'] as const;
 
 function options() {
   const { values } = parseArgs({
@@ -186,6 +187,14 @@ async function main(): Promise<void> {
   if (opts.only.has('role-mining')) {
     progress('Designing groups on the role-mining datasets...');
     result = { ...result, roleMining: measureRoleMining() };
+  }
+
+  if (opts.only.has('messy-design')) {
+    const messyDesign = MESSY_DESIGN_SIZES.map((users) => {
+      progress(`Designing groups for a generated ${users}-user account, against the baselines...`);
+      return measureMessyDesign(users);
+    });
+    result = { ...result, messyDesign };
   }
 
   result = { ...result, durationSeconds: Math.round((performance.now() - started) / 1000) };

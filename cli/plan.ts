@@ -7,6 +7,9 @@ import {
   parseAuthorizationDetails,
 } from '../remediation/design/authorization-details-file.js';
 import type { DesignPlan } from '../remediation/design/design-types.js';
+import { renderCloudFormation } from '../remediation/design/render-cloudformation.js';
+import { renderHtml } from '../remediation/design/render-html.js';
+import { renderTerraform } from '../remediation/design/render-terraform.js';
 import { readAccountSnapshot, readIamQuotas } from '../remediation/read-state.js';
 import type { UserState } from '../remediation/state.js';
 import type { RuleParameters } from '../rule/parameters.js';
@@ -22,12 +25,17 @@ import {
 import { paint, renderTable } from './table.js';
 
 /**
- * How `plan` shows a design on stdout, by --format. To add a format (html, terraform, cloudformation:
- * pure functions of the plan in remediation/design/render-*.ts), add an entry here.
+ * How `plan` shows a design on stdout, by --format. Each renderer is a pure function of the plan
+ * (remediation/design/render-*.ts); to add a format, add an entry here. Whatever stdout shows, --out still
+ * writes the plan JSON, because that file is what `apply` reads and where groups are renamed.
  */
 export const PLAN_RENDERERS: Readonly<Record<string, (plan: DesignPlan, colour: boolean) => string>> = {
   table: (plan, colour) => renderPlanTable(plan, colour),
   json: (plan) => `${JSON.stringify(plan, null, 2)}\n`,
+  // A self-contained page (no script, no fetch): `plan --format html > design.html` for reviewers.
+  html: (plan) => renderHtml(plan),
+  terraform: (plan) => renderTerraform(plan),
+  cloudformation: (plan) => renderCloudFormation(plan),
 };
 
 interface PlanOptions extends RuleParameterFlags {
@@ -172,8 +180,11 @@ export const planCommand: CliCommand = (program, bind) => {
   );
 };
 
-/** The rule's own exemption decision (rule/verdict.ts), as a reason for the plan's skipped list. */
-function exemptionOf(user: UserState, params: RuleParameters): string | undefined {
+/**
+ * The rule's own exemption decision (rule/verdict.ts), as a reason for the plan's skipped list; undefined
+ * when the rule does not exempt the user. Shared with the local run, so its design skips whom `plan` skips.
+ */
+export function exemptionOf(user: UserState, params: RuleParameters): string | undefined {
   const exemption = findExemption(
     {
       userId: user.userId,

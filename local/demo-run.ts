@@ -1,9 +1,14 @@
 import type { Evaluation } from '@aws-sdk/client-config-service';
 import type { IAMClient, UserDetail } from '@aws-sdk/client-iam';
+import { exemptionOf } from '../cli/plan.js';
 import { complianceStyle, paint, renderTable } from '../cli/table.js';
+import { checkDesignInvariant, designAccount } from '../remediation/design/account-design.js';
+import type { DesignPlan } from '../remediation/design/design-types.js';
 import { type MigrationResult, migrateUserPolicies } from '../remediation/migrate.js';
+import { readAccountSnapshot, readIamQuotas } from '../remediation/read-state.js';
 import type { MigrationStep } from '../remediation/steps.js';
 import { readUserDetails } from '../rule/aws/iam.js';
+import { parseRuleParameters } from '../rule/parameters.js';
 import type { RuleRunResult } from '../rule/run-rule.js';
 import { changeNotificationEvent, type RuleIdentity, scheduledNotificationEvent } from './config-events.js';
 import type { ConfigStandIn } from './config-stand-in.js';
@@ -112,6 +117,13 @@ export async function runDemo(
   if (firstSweep.evaluations.length !== 0)
     problems.push('the first scheduled run reported results that had not changed');
 
+  // The account as `plan` would read it, before the per-user remediation changes it: section 5 shows the
+  // account-wide design of this same account, so the two approaches can be compared user for user.
+  const [snapshot, quotas] = await Promise.all([
+    readAccountSnapshot(services.iam),
+    readIamQuotas(services.iam),
+  ]);
+
   // 3. The remediation, for every NON_COMPLIANT user: dry run first, then applied.
   const nonCompliant = [...before].filter(([, e]) => e.ComplianceType === 'NON_COMPLIANT');
   const idOf = new Map(users.map((u) => [u.UserName ?? '', u.UserId ?? '']));
@@ -203,11 +215,69 @@ export async function runDemo(
 
   const count = (status: string) =>
     [...applied.values()].filter((r) => !(r instanceof Error) && r.status === status).length;
+
+  // 5. The account-wide design (`plan`) of the account as it was before step 3. It is pure and takes
+  // milliseconds on twelve users, so it costs the local run nothing noticeable.
+  const params = parseRuleParameters(DEMO_RULE.ruleParameters);
+  const design = designAccount(snapshot, quotas, {
+    exemptUser: (user) => exemptionOf(user, params),
+    quotasSource: 'account',
+    createdAt: new Date().toISOString(),
+  });
+  heading(
+    `5. The account-wide alternative: \`iam-user-policies plan\` on the account as it was before step 3 (nothing applied)`,
+  );
+  writeDesign(design, out);
+  const perUserGroups = [...applied.values()].reduce(
+    (n, r) =>
+      n + (r instanceof Error ? 0 : r.changes.filter((step) => step.action === 'create-group').length),
+    0,
+  );
+  out.write(
+    `Account-wide: ${design.users.length} users into ${design.summary.newGroups} new groups; the per-user remediation (step 3) made ${perUserGroups} new groups for ${count('migrated')} users.\n`,
+  );
+  for (const problem of checkDesignInvariant(snapshot, design))
+    problems.push(`account-wide design: ${problem}`);
+
   const exempt = [...before.values()].filter((e) => e.Annotation?.startsWith('Exempt')).length;
   const left = rows.filter((r) => r[2] === 'NON_COMPLIANT').length;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const summary = `${users.length} users: ${nonCompliant.length} NON_COMPLIANT found, ${count('migrated')} migrated, ${count('refused')} refused, ${exempt} exempt; ${left} NON_COMPLIANT left (${seconds} s)`;
   return { asDesigned: problems.length === 0, problems, summary };
+}
+
+/**
+ * The design as a newcomer reads it: each group with its member count and policies, the before/after
+ * counts, and who is left out with why. The full view is `plan` (table, html, terraform, cloudformation).
+ */
+function writeDesign(plan: DesignPlan, out: DemoOutput): void {
+  const policyName = (key: string) => plan.policies[key]?.policyName ?? key;
+  out.write(
+    renderTable(
+      [{ heading: 'GROUP' }, { heading: 'STATUS' }, { heading: 'MEMBERS' }, { heading: 'POLICIES' }],
+      plan.groups.map((g) => [
+        g.name,
+        g.status,
+        String(g.members.length),
+        g.policies.map(policyName).join(', '),
+      ]),
+      out.colour,
+      out.width,
+    ),
+  );
+  const { before, after } = plan.summary;
+  out.write(
+    renderTable(
+      [{ heading: '' }, { heading: 'BEFORE' }, { heading: 'AFTER' }],
+      [
+        ['groups', String(before.groups), String(after.groups)],
+        ['memberships', String(before.memberships), String(after.memberships)],
+        ['direct policies', String(before.directPolicies), String(after.directPolicies)],
+      ],
+      out.colour,
+    ),
+  );
+  for (const s of plan.skipped) out.write(`Skipped ${s.userName}: ${s.reason}\n`);
 }
 
 /**

@@ -74,6 +74,21 @@ describe('npm start (the local run)', () => {
       const row = final.find((r) => r[0] === user.userName);
       expect(row?.slice(1, 3), user.userName).toEqual([user.expected.before, user.expected.after]);
     }
+    // 5. The account-wide design of the same account, as `plan` makes it: frank and grace share one group.
+    const design = tableAfter(run.stdout, '5. The account-wide alternative');
+    const groups = design.filter((r) => r[1] === 'new' || r[1] === 'existing');
+    expect(groups.find((r) => r[3] === 'AmazonSQSReadOnlyAccess, CloudWatchReadOnlyAccess')?.[2]).toBe('2');
+    expect(groups).toHaveLength(6);
+    expect(groups.every((r) => r[1] === 'new' && Number(r[2]) >= 1)).toBe(true);
+    expect(design.map((r) => r.join(' '))).toEqual(
+      expect.arrayContaining(['groups 10 16', 'memberships 12 19', 'direct policies 24 3']),
+    );
+    expect(run.stdout).toMatch(/^Skipped ivan: is in 10 groups, .*GroupsPerUserQuota/m);
+    expect(run.stdout).toContain(
+      'Account-wide: 7 users into 6 new groups; the per-user remediation (step 3) made 5 new groups for 7 users.',
+    );
+    expect(run.stdout).not.toContain('NOT AS DESIGNED');
+
     expect(run.stdout).toMatch(
       /\nOK 12 users: 8 NON_COMPLIANT found, 7 migrated, 1 refused, 2 exempt; 1 NON_COMPLIANT left \(\d+\.\d s\)\n$/,
     );

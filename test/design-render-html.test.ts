@@ -1,9 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DesignPlan } from '../remediation/design/design-types.js';
 import { renderHtml } from '../remediation/design/render-html.js';
+import { runCli } from './support/cli.js';
 import { loadDesignFixture, USERNAME_VARIABLE } from './support/design-fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -145,6 +147,28 @@ describe('the HTML design report in headless Chromium', () => {
     // The hostile member still has exactly its one mark.
     expect(await page.locator('table.matrix td.mark').count()).toBe(2);
     expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it('the page `plan --input <fixture> --format html` prints shows every group of the plan file, with its members', async () => {
+    const fixture = join(import.meta.dirname, 'fixtures', 'design', 'authorization-details.json');
+    const out = join(profile, 'cli-plan.json');
+    const run = await runCli(['plan', '--input', fixture, '--format', 'html', '--out', out]);
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(readFileSync(out, 'utf8')) as DesignPlan;
+    const page = await open(run.stdout);
+    expect(await page.title()).toBe(`IAM group design for account ${plan.accountId}`);
+    expect(plan.groups.length).toBeGreaterThan(0);
+    for (const group of plan.groups) {
+      // Exact: one generated name can be a prefix of another (search_a+b and search_a+b+c).
+      const exact = new RegExp(`^${group.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+      const section = page.locator('section.group').filter({
+        has: page.locator('.group-name', { hasText: exact }),
+      });
+      await expect.poll(() => section.count()).toBe(1);
+      expect(await section.locator('ul.members li').allInnerTexts()).toEqual(group.members);
+    }
+    expect(await page.locator('table.changes tbody tr').count()).toBe(plan.users.length);
     await page.close();
   });
 
