@@ -2,8 +2,6 @@
  * The account-wide group design as plain JSON: what `plan` writes, what `apply` reads, what the renderers
  * (table, json, html, terraform, cloudformation) show. Policy documents appear only for new managed
  * policies the design creates (the operator must be able to review them); never in logs.
- *
- * This file fixes the contract; the design engine and its renderers are in progress (see issue 11).
  */
 
 /** A grant as the design refers to it: a managed policy by ARN, or a moved inline document by stable key. */
@@ -44,7 +42,10 @@ export interface DesignGroup {
 export interface DesignUserChange {
   readonly userName: string;
   readonly userId: string;
-  /** Groups the user joins (names of DesignGroup). */
+  /**
+   * Groups the user joins (names of DesignGroup), for people reading the plan: `apply` takes memberships
+   * from each group's `members`, so renaming a group needs only its `name` changed.
+   */
   readonly joins: readonly string[];
   /** Direct managed policy ARNs removed from the user. */
   readonly detachManaged: readonly string[];
