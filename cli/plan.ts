@@ -10,10 +10,11 @@ import type { DesignPlan } from '../remediation/design/design-types.js';
 import { renderCloudFormation } from '../remediation/design/render-cloudformation.js';
 import { renderHtml } from '../remediation/design/render-html.js';
 import { renderTerraform } from '../remediation/design/render-terraform.js';
+import { exemptionOfUser } from '../remediation/migrate.js';
 import { readAccountSnapshot, readIamQuotas } from '../remediation/read-state.js';
 import type { UserState } from '../remediation/state.js';
 import type { RuleParameters } from '../rule/parameters.js';
-import { type Exemption, findExemption } from '../rule/verdict.js';
+import type { Exemption } from '../rule/verdict.js';
 import { type CliCommand, EXIT_CODE, UsageError } from './command.js';
 import { UnknownUserError } from './errors.js';
 import { reportReadProgress } from './progress.js';
@@ -185,18 +186,7 @@ export const planCommand: CliCommand = (program, bind) => {
  * when the rule does not exempt the user. Shared with the local run, so its design skips whom `plan` skips.
  */
 export function exemptionOf(user: UserState, params: RuleParameters): string | undefined {
-  const exemption = findExemption(
-    {
-      userId: user.userId,
-      userName: user.userName,
-      path: user.path,
-      groupNames: user.groupNames,
-      managedPolicies: user.managedPolicies,
-      inlinePolicyNames: user.inlinePolicies.map((p) => p.policyName),
-      tags: user.tags ?? {},
-    },
-    params,
-  );
+  const exemption = exemptionOfUser(user, params);
   return exemption !== undefined ? describeExemption(exemption) : undefined;
 }
 

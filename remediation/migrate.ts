@@ -9,7 +9,7 @@ import {
   type RuleParameters,
 } from '../rule/parameters.js';
 import { parseOrThrow } from '../rule/schemas/config-rule-event.js';
-import { describeExemption, findExemption } from '../rule/verdict.js';
+import { describeExemption, type Exemption, findExemption } from '../rule/verdict.js';
 import { ConcurrentChangeError, type Exclusive, type ExecutionOptions, executePlan } from './execute.js';
 import {
   acquireLease,
@@ -265,10 +265,12 @@ export function objectLeases(iam: IAMClient, settings: LeaseSettings, context: L
   };
 }
 
-/** Why an exempt user is refused, or undefined when it is not exempt (or the operator forces it). */
-function exemptionRefusal(user: UserState, params: RuleParameters, force: boolean): string | undefined {
-  if (force) return undefined;
-  const exemption = findExemption(
+/**
+ * The rule's own exemption decision (rule/verdict.ts) for a user as the migration reads it: shared by the
+ * migration, `plan` and the local run, so that all three exempt exactly whom the rule exempts.
+ */
+export function exemptionOfUser(user: UserState, params: RuleParameters): Exemption | undefined {
+  return findExemption(
     {
       userId: user.userId,
       userName: user.userName,
@@ -280,6 +282,12 @@ function exemptionRefusal(user: UserState, params: RuleParameters, force: boolea
     },
     params,
   );
+}
+
+/** Why an exempt user is refused, or undefined when it is not exempt (or the operator forces it). */
+function exemptionRefusal(user: UserState, params: RuleParameters, force: boolean): string | undefined {
+  if (force) return undefined;
+  const exemption = exemptionOfUser(user, params);
   return exemption === undefined
     ? undefined
     : `${user.userName} is exempt from the rule (${describeExemption(exemption)}); its direct policies are a documented exception, so the migration leaves them. Force it with IncludeExempt (runbook) or --include-exempt (CLI) if the exemption no longer applies.`;

@@ -4,12 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type IAMClient, ListPoliciesCommand } from '@aws-sdk/client-iam';
 import { expect } from 'vitest';
+import { EMULATOR_ACCOUNT_ID } from '../../local/emulator.js';
 import { REPO_ROOT } from '../../local/python-env.js';
 import { LEASE_PATH } from '../../remediation/lease.js';
 import { MIGRATION_GROUP_PATH } from '../../remediation/naming.js';
 import { EMULATOR_CLI_ENV } from './cli.js';
-import { type MessyAccount, seededRandom } from './messy-account.js';
-import { effectiveGrants, type Inventory, readInventory } from './remediation-account.js';
+import { type MessyAccount, messyAccount, seededRandom } from './messy-account.js';
+import {
+  effectiveGrants,
+  emptyAccount,
+  type Inventory,
+  readInventory,
+  seedAccount,
+} from './remediation-account.js';
 
 /** Helpers of the overlapping-run tests: worker processes, and the account-wide invariant after them. */
 
@@ -134,4 +141,35 @@ export function shuffled<T>(list: readonly T[], seed: number): T[] {
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
+}
+
+/**
+ * One round of the overlap tests: a seeded messy account of 65 users (and 2 exempt ones), every user
+ * migrated twice at once by runs in 4 processes (12 at a time each); then the whole account is checked.
+ */
+export async function overlapRound(iam: IAMClient, endpoint: string, round: number): Promise<void> {
+  await emptyAccount(iam);
+  const account = messyAccount(65, round * 7);
+  await seedAccount(iam, account.seed, EMULATOR_ACCOUNT_ID);
+  const before = await readInventory(iam);
+  const grantsBefore = await effectiveGrants(iam, before);
+  const everyone = [...account.migratable, ...account.exempt];
+  const twice = shuffled([...everyone, ...everyone], round);
+  const lists = [0, 1, 2, 3].map((p) => twice.filter((_, i) => i % 4 === p));
+
+  const outcomes = await runInProcesses(endpoint, lists, 12, account.ruleParameters);
+
+  expect(outcomes).toHaveLength(134);
+  expect(outcomes.filter((o) => o.error !== undefined)).toEqual([]);
+  const byUser = new Map<string, string[]>();
+  for (const o of outcomes) byUser.set(o.userName, [...(byUser.get(o.userName) ?? []), o.status as string]);
+  for (const name of account.migratable) {
+    expect(byUser.get(name)?.sort(), name).toEqual(['already-compliant', 'migrated']);
+  }
+  for (const name of account.exempt) expect(byUser.get(name), name).toEqual(['refused', 'refused']);
+  const after = await expectAccountSafe(iam, before, grantsBefore, account);
+  for (const name of account.migratable) {
+    expect(after.users[name], name).toMatchObject({ managed: [], inline: {} });
+  }
+  expectSameSetsShareGroups(before, after, account.migratable);
 }
