@@ -64,6 +64,18 @@ export function groupLeaseKey(groupName: string): string {
 export function policyLeaseKey(policyName: string): string {
   return `policy-${shortened(policyName.toLowerCase())}`;
 }
+/**
+ * The lease of a policy set: every user whose direct grants are this set plans and builds its groups while
+ * holding it, one run at a time, so that each plans from what the previous one built and all of them end in
+ * the same groups. The grants are always digested (a set can be long).
+ */
+export function policySetLeaseKey(grants: readonly string[]): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([...grants].sort()))
+    .digest('hex')
+    .slice(0, 32);
+  return `set-sha256-${digest}`;
+}
 function shortened(name: string): string {
   return name.length <= 80 ? name : `sha256-${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
 }

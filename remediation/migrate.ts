@@ -20,12 +20,13 @@ import {
   type LeaseContext,
   type LeaseSettings,
   OBJECT_LEASE,
+  policySetLeaseKey,
   USER_LEASE,
   userLeaseKey,
 } from './lease.js';
-import { planMigration } from './plan.js';
+import { type MigrationPlan, planMigration } from './plan.js';
 import { readLiveState, resolveUserName, type UserSelector } from './read-state.js';
-import type { UserState } from './state.js';
+import type { AccountState, UserState } from './state.js';
 import { describeStep, type MigrationStep } from './steps.js';
 
 export { MigrationFailedError } from './execute.js';
@@ -94,7 +95,7 @@ export interface MigrationResult {
    * migrated: every step ran and was verified; `changes` lists them.
    * refused: nothing changed; `reasons` says why and what to do.
    * user-not-found: no IAM user has that ID or name (deleted since it was evaluated?); nothing changed.
-   * in-progress: another run holds this user's migration (or a group or policy it needs) for longer than this run
+   * in-progress: another run holds this user's migration (or its policy set, or a group or policy it needs) for longer than this run
    *   waits; this run changed nothing, and the other run's work is left alone. `reasons` names the lease.
    */
   readonly status:
@@ -122,6 +123,15 @@ export interface MigrationRunOptions extends Omit<ExecutionOptions, 'log' | 'exc
   readonly random?: () => number;
 }
 
+/** A read and plan that ends the run (`result`), or a plan with steps to execute. */
+type Planned =
+  | { readonly result: MigrationResult }
+  | {
+      readonly user: MigrationResult['user'];
+      readonly state: AccountState;
+      readonly plan: Extract<MigrationPlan, { kind: 'steps' }>;
+    };
+
 /** Re-plans after another run's change met this one's build, at most this many times in all. */
 const ATTEMPTS = 4;
 
@@ -134,9 +144,10 @@ const ATTEMPTS = 4;
  *
  * Runs overlap safely (see lease.ts): a run holds its user's lease from before it reads the state it plans
  * from until its last read-back, so a second run for the same user waits, then finds nothing to do (or
- * reports in-progress if the first takes longer than the wait); and the steps that build, join or tear down
- * groups and policies shared by users with the same policy set hold those objects' leases, for seconds. A
- * build that meets another run's fresh group or policy undoes its own part and re-plans onto it.
+ * reports in-progress if the first takes longer than the wait); users with the same direct policies plan and
+ * build one at a time under their set's lease, so they all end in the same groups; and the steps that build,
+ * join or tear down groups and policies shared by users hold those objects' leases, for seconds. A build
+ * that meets another run's fresh group or policy undoes its own part and re-plans onto it.
  *
  * The one entry point for the Automation handler, the CLI and the local demo. Invalid requests throw an
  * InputError before any IAM call; a failed step throws MigrationFailedError after rolling back.
@@ -188,28 +199,47 @@ export async function migrateUserPolicies(
   }
   try {
     const exclusive = objectLeases(iam, run.objectLease ?? OBJECT_LEASE, context);
-    for (let attempt = 1; ; attempt++) {
+    const readAndPlan = async (attempt: number): Promise<Planned> => {
       const live = await readLiveState(iam, selector);
-      if (live === undefined) return userNotFound(selector, valid, log);
+      if (live === undefined) return { result: userNotFound(selector, valid, log) };
       const { state, quotas } = live;
       const user = { userName: state.user.userName, userId: state.user.userId };
       const exempt = exemptIn(state.user);
-      if (exempt !== undefined) return refusedResult(user, [exempt], log);
+      if (exempt !== undefined) return { result: refusedResult(user, [exempt], log) };
       const plan = planMigration(state, quotas, options);
       log({ event: 'planned', userName: user.userName, outcome: plan.kind, dryRun: false, attempt });
       if (plan.kind === 'already-compliant')
-        return { status: 'already-compliant', user, plan: [], changes: [] };
-      if (plan.kind === 'refused') return refusedResult(user, plan.reasons, log);
+        return { result: { status: 'already-compliant', user, plan: [], changes: [] } };
+      if (plan.kind === 'refused') return { result: refusedResult(user, plan.reasons, log) };
+      return { user, state, plan };
+    };
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      const first = await readAndPlan(attempt);
+      if ('result' in first) return first.result;
+      // Users with the same direct policies plan and build one at a time, each from a read taken while
+      // holding their set's lease: two that planned at once could otherwise choose different groups for one
+      // set, depending on which other groups each happened to see.
+      const setKey = policySetLeaseKey(first.plan.directGrants);
       try {
-        const changes = await executePlan(iam, plan, state, { ...run, log, exclusive });
-        return { status: 'migrated', user, plan: plan.steps, changes };
+        const outcome = await exclusive([setKey], async () => {
+          const fresh = await readAndPlan(attempt);
+          if ('result' in fresh) return fresh.result;
+          // The user's policies changed outside the migration since the first read: plan again.
+          if (policySetLeaseKey(fresh.plan.directGrants) !== setKey) return undefined;
+          const changes = await executePlan(iam, fresh.plan, fresh.state, { ...run, log, exclusive });
+          return { status: 'migrated', user: fresh.user, plan: fresh.plan.steps, changes } as const;
+        });
+        if (outcome !== undefined) return outcome;
       } catch (error) {
-        if (error instanceof ObjectLeaseBusyError) return inProgress(user, error.busy, log);
+        if (error instanceof ObjectLeaseBusyError) return inProgress(first.user, error.busy, log);
         // Another run's group or policy met this build: its own part is undone; read again and re-plan.
         if (!(error instanceof ConcurrentChangeError) || attempt >= ATTEMPTS) throw error;
-        log({ event: 're-plan', userName: user.userName, reason: error.message });
+        log({ event: 're-plan', userName: first.user.userName, reason: error.message });
       }
     }
+    throw new Error(
+      `the direct policies of ${leaseName} changed outside the migration during each of ${ATTEMPTS} attempts to plan it; nothing was changed. Run again once they are stable.`,
+    );
   } finally {
     await userLease.release();
   }

@@ -1,7 +1,12 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsFor, EMULATOR_ACCOUNT_ID, type Emulator, startEmulator } from '../local/emulator.js';
+import { acquireLease, isLeaseBusy, OBJECT_LEASE, policySetLeaseKey } from '../remediation/lease.js';
 import { migrateUserPolicies } from '../remediation/migrate.js';
+import { planMigration } from '../remediation/plan.js';
+import { readLiveState } from '../remediation/read-state.js';
+import type { AccountState, IamQuotas } from '../remediation/state.js';
+import { silentLogger } from '../rule/log.js';
 import { parseRuleParameters } from '../rule/parameters.js';
 import { EMULATOR_CLI_ENV, runCli } from './support/cli.js';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
@@ -101,6 +106,57 @@ describe('two or more runs for the same user at once', () => {
     expect(second?.changes).toEqual([]);
     expect(second?.reasons?.[0]).toMatch(/holds the lease user-dave by the first run since/);
     expect(first.status).toBe('migrated');
+  });
+});
+
+describe('users with the same policy set at once', () => {
+  it('runs for one set plan one at a time, each from a read taken under the set’s lease: they join what was built while they waited, and end in the same groups', async () => {
+    await emptyAccount(iam);
+    const shared = { managed: [S3, EC2], inline: { q: policyDocument('sns:Publish') } };
+    await seedAccount(
+      iam,
+      { users: { ann: shared, cat: shared, fay: shared, ben: { managed: [S3, EC2] } } },
+      EMULATOR_ACCOUNT_ID,
+    );
+    const before = await readInventory(iam);
+    const grantsBefore = await effectiveGrants(iam, before);
+    const live = await readLiveState(iam, { userName: 'ann' });
+    const plan = planMigration(live?.state as AccountState, live?.quotas as IamQuotas, {});
+    if (plan.kind !== 'steps') throw new Error(`ann should have steps to run, got ${plan.kind}`);
+    const setKey = policySetLeaseKey(plan.directGrants);
+    const holder = await acquireLease(iam, setKey, OBJECT_LEASE, { holder: 'the test', log: silentLogger });
+    if (isLeaseBusy(holder)) throw new Error('the set lease should be free');
+
+    // ann and cat read and plan while the set is held, then wait for it.
+    const planned: Promise<void>[] = [];
+    const start = (userName: string) => {
+      let onPlanned: () => void = () => {};
+      planned.push(new Promise<void>((r) => (onPlanned = r)));
+      const log = (entry: Record<string, unknown>) => {
+        if (entry.event === 'planned') onPlanned();
+      };
+      return migrateUserPolicies(iam, { userName, dryRun: false }, log);
+    };
+    const runs = [start('ann'), start('cat')];
+    await Promise.all(planned);
+    // fay cannot wait as long as the set is held: in-progress, naming the set's lease, nothing changed.
+    const fay = await migrateUserPolicies(iam, { userName: 'fay', dryRun: false }, undefined, {
+      objectLease: { ...OBJECT_LEASE, waitMs: 200 },
+    });
+    expect(fay.status).toBe('in-progress');
+    expect(fay.reasons?.[0]).toContain(`holds the lease ${setKey} by the test`);
+    // Meanwhile ben's run (another set) builds a group for part of their set.
+    expect((await migrateUserPolicies(iam, { userName: 'ben', dryRun: false })).status).toBe('migrated');
+    const bensGroups = (await readInventory(iam)).users.ben?.groups ?? [];
+    await holder.release();
+
+    expect((await Promise.all(runs)).map((r) => r.status)).toEqual(['migrated', 'migrated']);
+    expect((await migrateUserPolicies(iam, { userName: 'fay', dryRun: false })).status).toBe('migrated');
+    const after = await expectAccountSafe(iam, before, grantsBefore);
+    expect(after.users.ann?.groups).toEqual(expect.arrayContaining(bensGroups));
+    expect(after.users.ann?.groups).toHaveLength(2);
+    expect(after.users.cat?.groups).toEqual(after.users.ann?.groups);
+    expect(after.users.fay?.groups).toEqual(after.users.ann?.groups);
   });
 });
 

@@ -419,14 +419,15 @@ describe('IAM calls per migration', () => {
     },
   });
   /**
-   * Read once to plan; then only what the run changed: the user's groups, the new groups, the user's policies.
-   * Plus the leases, 3 calls each (created, listed, deleted): the user's, and one for each object other runs
-   * may share, the 2 new groups and the 5 policies made from inline documents.
+   * Read once to plan, and again under the policy set's lease; then only what the run changed: the user's
+   * groups, the new groups, the user's policies. Plus the leases, 3 calls each (created, listed, deleted): the
+   * user's, its policy set's, and one for each object other runs may share, the 2 new groups and the 5
+   * policies made from inline documents.
    */
-  const LEASES = 1 + 2 + 5;
+  const LEASES = 1 + 1 + 2 + 5;
   const EXPECTED_CALLS = {
-    GetAccountAuthorizationDetails: 1,
-    GetAccountSummary: 1,
+    GetAccountAuthorizationDetails: 2,
+    GetAccountSummary: 2,
     ListPolicies: LEASES,
     DeletePolicy: LEASES,
     CreatePolicy: 5 + LEASES,
@@ -449,7 +450,7 @@ describe('IAM calls per migration', () => {
     return { ...counter.byCommand };
   }
 
-  it('a user with 10 managed and 5 inline policies costs 70 IAM calls (24 of them for 8 leases), one of them a full account read', async () => {
+  it('a user with 10 managed and 5 inline policies costs 75 IAM calls (27 of them for 9 leases), two of them full account reads', async () => {
     await seedAccount(iam, heavyUser('solo'), EMULATOR_ACCOUNT_ID);
     expect(await countedMigration('solo-user')).toEqual(EXPECTED_CALLS);
   });
