@@ -6,6 +6,9 @@ export default defineConfig({
     // Installs the pinned emulator and cfn-lint into .venv/ once, before any worker starts.
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
+    // Most files wait on their own emulator (a separate Python process), so two workers keep both cores
+    // busy; Vitest's default on 2 cores is one.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 180_000,
   },
