@@ -73,7 +73,7 @@ export interface PagedIamCalls {
 
 /**
  * Counts the IAM calls of the rule's reader and of the naive scan against IAM-style paging of `users` (the
- * emulated account's real users, see `accountSnapshot`), so the count the README quotes for AWS is measured,
+ * emulated account's real users, see `accountSnapshot`), so the count docs/performance.md quotes for AWS is measured,
  * not derived.
  */
 export async function pagedIamCalls(users: readonly UserDetail[]): Promise<PagedIamCalls> {

@@ -34,6 +34,8 @@ export interface BenchResult {
     readonly esbuildBytes: number;
     /** The SDK alone: the two clients, assumed-role credentials and the rule's commands, same options, no project code. */
     readonly sdkFloorBytes: number;
+    /** The migration function's bundle (remediation/handler.ts), same options. */
+    readonly migrationBytes?: number;
     readonly importTiming: ImportTiming;
     readonly parts: readonly BundleShare[];
   };
@@ -201,7 +203,7 @@ function sweepRow(users: number, approach: string, cost: SweepCost, pagedIam: nu
   ];
 }
 
-/** The result as Markdown: the tables the README's Performance section quotes. */
+/** The result as Markdown: the tables docs/performance.md quotes. */
 export function renderReport(result: BenchResult): string {
   const parts: string[] = [];
   const m = result.machine;

@@ -2,7 +2,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLING, REPO_ROOT, RULE_ENTRY } from '../infra/bundling.js';
+import { BUNDLING, MIGRATION_ENTRY, REPO_ROOT, RULE_ENTRY } from '../infra/bundling.js';
 
 /** The rule's deployable bundle: its bytes and esbuild's account of where they come from. */
 /**
@@ -29,6 +29,11 @@ export interface RuleBundle {
  */
 export async function buildRuleBundle(): Promise<RuleBundle> {
   return bundleWithCdkOptions({ entryPoints: [RULE_ENTRY] });
+}
+
+/** The migration function's bundle (remediation/handler.ts), built the same way. */
+export async function buildMigrationBundle(): Promise<RuleBundle> {
+  return bundleWithCdkOptions({ entryPoints: [MIGRATION_ENTRY] });
 }
 
 /**

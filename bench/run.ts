@@ -15,6 +15,7 @@ import { measureRemediation } from './remediation.js';
 import { type BenchResult, judgeTargets, renderReport } from './report.js';
 import { measureRoleMining } from './role-mining.js';
 import {
+  buildMigrationBundle,
   buildRuleBundle,
   buildSdkFloorBundle,
   synthesizedRuleBundle,
@@ -27,7 +28,7 @@ const USAGE = `npm run bench [-- options]
   --sizes <n,n>        account sizes for the sweep, ascending (default: 1000,5000)
   --events <n>         change notifications to time (default: 10000)
   --runs <n>           process starts per cold-start median (default: 21)
-  --write-reference    also write bench/reference.json (the numbers the README and the regression test quote)`;
+  --write-reference    also write bench/reference.json (the numbers docs/performance.md and the regression test quote)`;
 
 const PARTS = ['sweep', 'change', 'bundle', 'remediation', 'role-mining', 'messy-design', 'apply'] as const;
 
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
         source: 'the rule asset the CDK app synthesizes (cdk.out/asset.*/index.mjs)',
         esbuildBytes: built.bytes,
         sdkFloorBytes: (await buildSdkFloorBundle()).bytes,
+        migrationBytes: (await buildMigrationBundle()).bytes,
         importTiming: timeImport(synthesized.path ?? '', opts.runs),
         parts: whereTheBytesGo(synthesized.metafile),
       },

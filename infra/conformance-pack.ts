@@ -16,7 +16,7 @@ export const packParameterName = (name: RuleParameterName): string =>
  * document and its role come from a deployed stack and are template parameters, as are the rule's
  * parameters (defaults from the deployment settings). It serves `aws configservice put-conformance-pack` in
  * the account of the stack whose outputs it is given; an organization pack needs the organization stack's
- * function and no remediation resource (see the README).
+ * function and no remediation resource (see docs/deployment.md).
  *
  * @see https://docs.aws.amazon.com/config/latest/developerguide/conformance-pack-organization-apis.html
  * @see https://docs.aws.amazon.com/config/latest/developerguide/custom-conformance-pack.html

@@ -9,7 +9,7 @@ export interface MigrationPermission {
    * for actions that have no resource-level permissions.
    */
   readonly resource: string;
-  /** Why the function needs it (the README's least-privilege table is built from this). */
+  /** Why the function needs it (docs/remediation.md's least-privilege table is checked against this). */
   readonly why: string;
 }
 
@@ -23,7 +23,7 @@ const anyUser = `${account}:user/*`;
 
 /**
  * Every IAM action the migration needs, scoped as narrowly as IAM allows: the single source of truth for
- * the function's role (infra/) and the README. Creating and changing groups and policies is limited to the
+ * the function's role (infra/) and docs/remediation.md. Creating and changing groups and policies is limited to the
  * dedicated path; the user-side actions cannot be, because any user may need migrating, and joining an
  * existing role group needs AddUserToGroup on any group.
  *

@@ -6,13 +6,13 @@ import { measureChangeEvents } from '../bench/change-events.js';
 import { pagedIamCalls } from '../bench/paged-iam.js';
 import { benchUserShape, seedSharedResources, seedUsers } from '../bench/population.js';
 import type { BenchResult } from '../bench/report.js';
-import { buildRuleBundle, RULE_BUNDLE_MAX_BYTES } from '../bench/rule-bundle.js';
+import { buildMigrationBundle, buildRuleBundle, RULE_BUNDLE_MAX_BYTES } from '../bench/rule-bundle.js';
 import { measureSweep, type SweepMeasurement } from '../bench/sweep.js';
 import { type ConfigStandIn, startConfigStandIn } from '../local/config-stand-in.js';
 import { clientsFor, type Emulator, startEmulator } from '../local/emulator.js';
 import { REPO_ROOT } from '../local/python-env.js';
 
-// Counts only: the numbers the README's Performance section rests on, checked on every `npm test` so they
+// Counts only: the numbers docs/performance.md rests on, checked on every `npm test` so they
 // cannot regress unnoticed. Times are measured by `npm run bench` and never asserted here.
 
 const reference = JSON.parse(
@@ -39,7 +39,21 @@ describe('the deployable rule bundle', () => {
       Math.abs(drift),
       `the rule bundle is ${bytes} bytes, ${(drift * 100).toFixed(1)}% off the recorded ${recorded}: find out ` +
         'why (npm run bench -- --only bundle shows where the bytes go); if intended, re-record it with ' +
-        '`npm run bench -- --only bundle --write-reference` and update the README Performance section',
+        '`npm run bench -- --only bundle --write-reference` and update docs/performance.md',
+    ).toBeLessThanOrEqual(BUNDLE_MARGIN);
+  });
+});
+
+describe('the migration function bundle', () => {
+  it('stays within 5% of the bytes recorded in bench/reference.json', async () => {
+    const { bytes } = await buildMigrationBundle();
+    const recorded = reference.bundle?.migrationBytes;
+    expect(recorded, 'bench/reference.json records the migration bundle size').toBeTypeOf('number');
+    const drift = (bytes - (recorded ?? 0)) / (recorded ?? 1);
+    expect(
+      Math.abs(drift),
+      `the migration bundle is ${bytes} bytes, ${(drift * 100).toFixed(1)}% off the recorded ${recorded}; if intended, ` +
+        're-record it with `npm run bench -- --only bundle --write-reference` and update docs/performance.md',
     ).toBeLessThanOrEqual(BUNDLE_MARGIN);
   });
 });

@@ -181,10 +181,11 @@ describe('the migration runbook', () => {
     expect(automationDocumentContent(FUNCTION_NAME_PLACEHOLDER)).toEqual(raw);
   });
 
-  it('the README lists every IAM action the migration function gets, with its resource, and no other', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const start = readme.indexOf('## Remediation');
-    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  it('docs/remediation.md lists every IAM action the migration function gets, with its resource, and no other', () => {
+    const page = readFileSync(new URL('../docs/remediation.md', import.meta.url), 'utf8');
+    const start = page.indexOf('## Least-privilege IAM for the migration function');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const section = page.slice(start, page.indexOf('\n## ', start + 1));
     for (const p of MIGRATION_IAM_PERMISSIONS) {
       const resource = p.resource.slice(p.resource.lastIndexOf(':') + 1);
       expect(section).toContain(`| \`${p.action}\` | \`${resource}\` |`);
