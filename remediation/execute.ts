@@ -134,6 +134,29 @@ export async function executePlan(
   state: AccountState,
   options: ExecutionOptions,
 ): Promise<MigrationStep[]> {
+  const execution = startExecution(iam, plan, state, options);
+  await execution.build();
+  return execution.finish();
+}
+
+/** A plan's execution in its two phases (see startExecution). */
+export interface Execution {
+  /** Builds and joins the groups, up to and including the read-back that they grant everything. */
+  build(): Promise<void>;
+  /** Removes the user's direct policies and reads back the end state; returns every step done. */
+  finish(): Promise<MigrationStep[]>;
+}
+
+/**
+ * executePlan in two phases, for a caller that holds a lease only while the groups are built (the policy set's,
+ * see migrate.ts). A failure in either phase rolls back everything done in both.
+ */
+export function startExecution(
+  iam: IAMClient,
+  plan: ExecutablePlan,
+  state: AccountState,
+  options: ExecutionOptions,
+): Execution {
   const done: MigrationStep[] = [];
   const targets = readBackTargets(plan.steps, plan.directGrants, state);
   // Everything up to the first read-back builds or joins groups others may use: that part runs holding those
@@ -169,11 +192,16 @@ export async function executePlan(
   };
 
   const build = plan.steps.slice(0, split);
-  await options.exclusive(objectLeaseKeys(build, state), async (checkHeld) => {
-    for (const step of build) await run(step, checkHeld);
-  });
-  for (const step of plan.steps.slice(split)) await run(step);
-  return done;
+  return {
+    build: () =>
+      options.exclusive(objectLeaseKeys(build, state), async (checkHeld) => {
+        for (const step of build) await run(step, checkHeld);
+      }),
+    finish: async () => {
+      for (const step of plan.steps.slice(split)) await run(step);
+      return done;
+    },
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 } from '../rule/parameters.js';
 import { parseOrThrow } from '../rule/schemas/config-rule-event.js';
 import { describeExemption, type Exemption, findExemption } from '../rule/verdict.js';
-import { ConcurrentChangeError, type Exclusive, type ExecutionOptions, executePlan } from './execute.js';
+import { ConcurrentChangeError, type Exclusive, type ExecutionOptions, startExecution } from './execute.js';
 import {
   acquireLease,
   describeBusy,
@@ -221,15 +221,22 @@ export async function migrateUserPolicies(
       // set, depending on which other groups each happened to see.
       const setKey = policySetLeaseKey(first.plan.directGrants);
       try {
-        const outcome = await exclusive([setKey], async () => {
+        // The set's lease is held until the groups are built and joined; removing the user's own policies
+        // afterwards needs only the user's lease.
+        const built = await exclusive([setKey], async () => {
           const fresh = await readAndPlan(attempt);
-          if ('result' in fresh) return fresh.result;
+          if ('result' in fresh) return fresh;
           // The user's policies changed outside the migration since the first read: plan again.
           if (policySetLeaseKey(fresh.plan.directGrants) !== setKey) return undefined;
-          const changes = await executePlan(iam, fresh.plan, fresh.state, { ...run, log, exclusive });
-          return { status: 'migrated', user: fresh.user, plan: fresh.plan.steps, changes } as const;
+          const execution = startExecution(iam, fresh.plan, fresh.state, { ...run, log, exclusive });
+          await execution.build();
+          return { ...fresh, execution };
         });
-        if (outcome !== undefined) return outcome;
+        if (built !== undefined && 'result' in built) return built.result;
+        if (built !== undefined) {
+          const changes = await built.execution.finish();
+          return { status: 'migrated', user: built.user, plan: built.plan.steps, changes };
+        }
       } catch (error) {
         if (error instanceof ObjectLeaseBusyError) return inProgress(first.user, error.busy, log);
         // Another run's group or policy met this build: its own part is undone; read again and re-plan.

@@ -163,8 +163,15 @@ export async function overlapRound(iam: IAMClient, endpoint: string, round: numb
   expect(outcomes.filter((o) => o.error !== undefined)).toEqual([]);
   const byUser = new Map<string, string[]>();
   for (const o of outcomes) byUser.set(o.userName, [...(byUser.get(o.userName) ?? []), o.status as string]);
+  // One run migrates; the other waits for it and finds nothing to do, or (on a loaded machine, when the
+  // first waited for its policy set behind other users' runs) gives up waiting: in-progress, nothing changed.
   for (const name of account.migratable) {
-    expect(byUser.get(name)?.sort(), name).toEqual(['already-compliant', 'migrated']);
+    expect(byUser.get(name)?.sort(), name).toSatisfy(
+      (s: string[]) =>
+        s.length === 2 &&
+        s[1] === 'migrated' &&
+        ['already-compliant', 'in-progress'].includes(s[0] as string),
+    );
   }
   for (const name of account.exempt) expect(byUser.get(name), name).toEqual(['refused', 'refused']);
   const after = await expectAccountSafe(iam, before, grantsBefore, account);
