@@ -58,6 +58,8 @@ interface Placement {
  *
  * The rules it keeps:
  * - a direct policy some group of the user already gives is only removed (redundant);
+ * - a user whose access equals another user's joins that user's groups when they cover it (same access,
+ *   same groups, whatever groups were made for other sets in between);
  * - the user joins an existing group only when everything the group grants is already the user's, so
  *   neither the user nor the group's other members gain anything, and only a group the migration owns (under
  *   MIGRATION_GROUP_PATH), the operator's GroupName, or one of options.joinableGroups; a policy is never added to a group that
@@ -160,8 +162,19 @@ export function planMigration(
       !isMemberlessSetGroup(g) &&
       (g.path === MIGRATION_GROUP_PATH || joinable.some((n) => sameIamName(n, g.groupName))),
   );
+  const peers = peerCovers(state.groups, user.userName, userHas, candidates, keyOf);
   const place = (useExistingGroups: boolean): Placement =>
-    placeGrants(afterOperator, userHas, candidates, useExistingGroups, perGroup, keyOf, groupByName, label);
+    placeGrants(
+      afterOperator,
+      userHas,
+      candidates,
+      peers,
+      useExistingGroups,
+      perGroup,
+      keyOf,
+      groupByName,
+      label,
+    );
   const groupsNow = user.groupNames.length;
   const count = (p: Placement) =>
     groupsNow + operatorJoins.length + operatorNew.length + p.joins.length + p.newGroups.length;
@@ -261,13 +274,43 @@ export function planMigration(
 }
 
 /**
- * Covers `remaining` with existing groups that grant nothing the user lacks (greedy: the group covering
- * most first), then splits what is left into policy-set groups of at most `perGroup` policies.
+ * The joinable groups of each other user whose groups grant exactly what this user has: the placement an
+ * earlier migration gave a user with the same access. Joining the same groups keeps "same access, same
+ * groups" even when groups made for other sets since then would lead the greedy cover elsewhere.
+ */
+function peerCovers(
+  groups: readonly GroupState[],
+  userName: string,
+  userHas: ReadonlySet<GrantKey>,
+  candidates: readonly GroupState[],
+  keyOf: (arn: string) => GrantKey,
+): GroupState[][] {
+  const groupsOf = new Map<string, GroupState[]>();
+  for (const g of groups) {
+    for (const m of g.memberNames) {
+      if (sameIamName(m, userName)) continue;
+      groupsOf.set(m.toLowerCase(), [...(groupsOf.get(m.toLowerCase()) ?? []), g]);
+    }
+  }
+  const covers: GroupState[][] = [];
+  for (const theirs of groupsOf.values()) {
+    const grants = new Set(theirs.flatMap((g) => [...groupGrantKeys(g, keyOf)]));
+    if (grants.size !== userHas.size || ![...grants].every((k) => userHas.has(k))) continue;
+    covers.push(theirs.filter((g) => candidates.includes(g)));
+  }
+  return covers;
+}
+
+/**
+ * Covers `remaining` with existing groups that grant nothing the user lacks: the groups of a user with the same
+ * access when they cover it (fewest groups first), otherwise greedily (the group covering most first); then
+ * splits what is left into policy-set groups of at most `perGroup` policies.
  */
 function placeGrants(
   remaining: readonly GrantKey[],
   userHas: ReadonlySet<GrantKey>,
   candidates: readonly GroupState[],
+  peers: readonly (readonly GroupState[])[],
   useExistingGroups: boolean,
   perGroup: number,
   keyOf: (arn: string) => GrantKey,
@@ -276,6 +319,8 @@ function placeGrants(
 ): Placement {
   const left = new Set(remaining);
   const joins: GroupState[] = [];
+  const peerCover = useExistingGroups ? bestPeerCover(remaining, peers, keyOf) : undefined;
+  if (peerCover !== undefined) return { joins: peerCover, newGroups: [], reasons: [] };
   if (useExistingGroups) {
     const usable = candidates
       .map((g) => ({ group: g, keys: groupGrantKeys(g, keyOf) }))
@@ -332,6 +377,29 @@ function placeGrants(
     }
   }
   return { joins, newGroups, reasons };
+}
+
+/** The smallest peer cover of `remaining` in which every group adds something (ties: by group names). */
+function bestPeerCover(
+  remaining: readonly GrantKey[],
+  peers: readonly (readonly GroupState[])[],
+  keyOf: (arn: string) => GrantKey,
+): GroupState[] | undefined {
+  let best: GroupState[] | undefined;
+  const names = (c: readonly GroupState[]) => c.map((g) => g.groupName).join('\n');
+  for (const peer of peers) {
+    const cover = peer.filter((g) => remaining.some((k) => groupGrantKeys(g, keyOf).has(k)));
+    const covered = new Set(cover.flatMap((g) => [...groupGrantKeys(g, keyOf)]));
+    if (cover.length === 0 || !remaining.every((k) => covered.has(k))) continue;
+    cover.sort((a, b) => (a.groupName < b.groupName ? -1 : 1));
+    if (
+      best === undefined ||
+      cover.length < best.length ||
+      (cover.length === best.length && names(cover) < names(best))
+    )
+      best = cover;
+  }
+  return best;
 }
 
 function isMemberlessSetGroup(group: GroupState): boolean {

@@ -172,6 +172,33 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a user with the same access as an already migrated user joins that user’s groups, where the greedy cover would choose others',
+    world: (() => {
+      const SNS = awsPolicy('AmazonSNSReadOnlyAccess');
+      const own = (name: string, managed: string[], members: string[]) =>
+        group(name, { managed, members, path: MIGRATION_GROUP_PATH });
+      return world({
+        users: [
+          user('alice', { managed: [S3, EC2, SNS] }),
+          user('bob', { groups: ['set-s3-ec2', 'set-sns'] }),
+          user('carol', { groups: ['aaa-ec2-sns'] }),
+          user('dan', { groups: ['set-s3'] }),
+        ],
+        groups: [
+          own('set-s3-ec2', [S3, EC2], ['bob']),
+          own('set-sns', [SNS], ['bob']),
+          // Made for other sets since bob's run: alone, the greedy cover would take these two instead.
+          own('aaa-ec2-sns', [EC2, SNS], ['carol']),
+          own('set-s3', [S3], ['dan']),
+        ],
+      });
+    })(),
+    check: (plan) => {
+      expect(actions(plan, 'add-user-to-group').map((s) => s.groupName)).toEqual(['set-s3-ec2', 'set-sns']);
+      expect(actions(plan, 'create-group')).toEqual([]);
+    },
+  },
+  {
     name: 'an existing group outside the dedicated path is never joined unless listed, even when it grants only what the user has',
     world: world({
       users: [user('alice', { managed: [S3, EC2] }), user('bob', { groups: ['project-apollo'] })],
