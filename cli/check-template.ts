@@ -2,10 +2,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { Option } from 'commander';
-import { checkTexts } from '../rule/iac/check.js';
-import type { IacFinding } from '../rule/iac/judge.js';
-import { findingsToJson, sortFindings } from '../rule/iac/report.js';
-import { findingsToSarif } from '../rule/iac/sarif.js';
+import { checkTexts } from '../prevent/check.js';
+import type { IacFinding } from '../prevent/judge.js';
+import { findingsToJson, sortFindings } from '../prevent/report.js';
+import { findingsToSarif } from '../prevent/sarif.js';
 import { type CliCommand, EXIT_CODE, UsageError } from './command.js';
 import {
   addRuleParameterOptions,

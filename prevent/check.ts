@@ -1,4 +1,4 @@
-import type { RuleParameters } from '../parameters.js';
+import type { RuleParameters } from '../rule/parameters.js';
 import type { IacUserCandidate } from './candidate.js';
 import { cloudFormationCandidates } from './cloudformation.js';
 import { type IacFinding, judgeCandidates } from './judge.js';

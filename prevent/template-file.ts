@@ -1,5 +1,5 @@
 import { type CollectionTag, isMap, isScalar, LineCounter, parseDocument, type ScalarTag } from 'yaml';
-import { InputError } from '../schemas/config-rule-event.js';
+import { InputError } from '../rule/schemas/config-rule-event.js';
 
 /**
  * A file read for check-template: a CloudFormation template (JSON or YAML, CDK output included) or a Terraform

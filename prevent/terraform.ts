@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { InputError } from '../schemas/config-rule-event.js';
-import { sameIamName } from '../user.js';
+import { InputError } from '../rule/schemas/config-rule-event.js';
+import { sameIamName } from '../rule/user.js';
 import { type IacAttachment, type IacUserCandidate, policyNameFromArn } from './candidate.js';
 
 /**
