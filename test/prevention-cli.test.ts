@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -188,7 +188,34 @@ describe('iam-user-policies check-template on CDK output', () => {
     ci.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
     const readers = new iam.Group(stack, 'Readers', { groupName: 'readers' });
     new iam.User(stack, 'Reader', { userName: 'reader', groups: [readers] });
+    // A Stage's stacks go to cdk.out/assembly-Prod/, and a nested stack's template beside its parent's.
+    const prod = new Stage(app, 'Prod');
+    const payments = new Stack(prod, 'Payments');
+    new iam.User(payments, 'Ops', {
+      userName: 'prod-ops',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AdministratorAccess')],
+    });
+    const batchUsers = new NestedStack(payments, 'BatchUsers');
+    new iam.User(batchUsers, 'Batch', { userName: 'batch' }).addToPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: ['*'] }),
+    );
     app.synth();
+  });
+
+  it('stacks of a Stage (assembly-*) and nested stacks are read through manifest.json', async () => {
+    expect(readdirSync(cdkOut)).toContain('assembly-Prod');
+    const run = await checkTemplate(cdkOut, '--format', 'json');
+    const report = JSON.parse(run.stdout);
+    const byName = (name: string) => report.findings.find((f: { userName: string }) => f.userName === name);
+    expect(byName('prod-ops')).toMatchObject({
+      compliance: 'NON_COMPLIANT',
+      file: expect.stringMatching(/assembly-Prod\/ProdPayments[0-9A-F]*\.template\.json$/),
+    });
+    expect(byName('batch')).toMatchObject({
+      compliance: 'NON_COMPLIANT',
+      file: expect.stringMatching(/\.nested\.template\.json$/),
+    });
+    expect(report.fileNotes).toEqual([]);
   });
 
   it('a cdk.out directory stands for its *.template.json files; the DefaultPolicy of user.addToPolicy is found', async () => {
@@ -242,7 +269,7 @@ describe('iam-user-policies check-template on input it cannot read', () => {
     const empty = join(work, 'empty-dir');
     mkdirSync(empty);
     expect(oneLineError(await checkTemplate(empty))).toMatch(
-      /is a directory without \*\.template\.json files/,
+      /a directory with no manifest\.json \(cdk\.out\), no \.tf files and no \*\.template\.json files; give the template files themselves\. check-template reads CloudFormation templates/,
     );
   });
 
