@@ -248,3 +248,58 @@ describe('check-template on input it cannot read', () => {
     );
   });
 });
+
+describe('check-template on other forms of CloudFormation', () => {
+  const judge = (file: string, text: string) => checkTexts([{ file, text }], parseRuleParameters({}));
+
+  it('YAML merge keys (<<: *anchor) are expanded: a policy written through an anchor counts', () => {
+    const text = [
+      'Resources:',
+      '  Base: &user-defaults',
+      '    Type: AWS::IAM::User',
+      '    Properties: &props',
+      '      Path: /team/',
+      '      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]',
+      '  Merged:',
+      '    <<: *user-defaults',
+      '    Properties:',
+      '      <<: *props',
+      '      UserName: merged',
+      '  Grouped:',
+      '    Type: AWS::IAM::User',
+      '    Properties: { UserName: grouped, Groups: [readers] }',
+    ].join('\n');
+    const findings = judge('merge.yaml', text);
+    expect(user(findings, 'merged').verdict.compliance).toBe('NON_COMPLIANT');
+    expect(user(findings, 'merged').user.path).toBe('/team/');
+    expect(policyNames(user(findings, 'merged'))).toEqual(['ReadOnlyAccess (managed)']);
+    expect(user(findings, 'grouped').verdict.compliance).toBe('COMPLIANT');
+  });
+
+  it('a SAM template: its serverless resources are no users; an IAM user with a policy in it is found', () => {
+    const text = [
+      'AWSTemplateFormatVersion: "2010-09-09"',
+      'Transform: AWS::Serverless-2016-10-31',
+      'Globals:',
+      '  Function: { Runtime: nodejs20.x, Timeout: 10 }',
+      'Resources:',
+      '  Api:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      '      Handler: index.handler',
+      '      CodeUri: src/',
+      '      Policies: [AmazonS3ReadOnlyAccess]',
+      '  Uploader:',
+      '    Type: AWS::IAM::User',
+      '    Properties:',
+      '      UserName: !Sub "${AWS::StackName}-uploader"',
+      '      Policies:',
+      '        - PolicyName: put',
+      '          PolicyDocument: { Version: "2012-10-17", Statement: [] }',
+    ].join('\n');
+    const findings = judge('sam.yaml', text);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.candidate.address).toBe('Uploader');
+    expect(findings[0]?.verdict.compliance).toBe('NON_COMPLIANT');
+  });
+});
