@@ -292,7 +292,7 @@ describe('check-template on other forms of CloudFormation', () => {
       '  Uploader:',
       '    Type: AWS::IAM::User',
       '    Properties:',
-      '      UserName: !Sub "${AWS::StackName}-uploader"',
+      '      UserName: !Join ["-", [!Ref AWS::StackName, uploader]]',
       '      Policies:',
       '        - PolicyName: put',
       '          PolicyDocument: { Version: "2012-10-17", Statement: [] }',
