@@ -1,12 +1,14 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, sep } from 'node:path';
+import { sep } from 'node:path';
 import { Option } from 'commander';
-import { checkTexts } from '../rule/iac/check.js';
-import type { IacFinding } from '../rule/iac/judge.js';
-import { findingsToJson, sortFindings } from '../rule/iac/report.js';
-import { findingsToSarif } from '../rule/iac/sarif.js';
+import { checkDocumentsWithNotes, type IacFileNote } from '../prevent/check.js';
+import type { IacFinding } from '../prevent/judge.js';
+import { findingsToJson, sortFindings } from '../prevent/report.js';
+import { findingsToSarif } from '../prevent/sarif.js';
+import { IAM_USER_NAME } from '../rule/parameters.js';
+import { InputError } from '../rule/schemas/config-rule-event.js';
 import { type CliCommand, EXIT_CODE, UsageError } from './command.js';
+import { readIacInputs } from './iac-inputs.js';
 import {
   addRuleParameterOptions,
   type RuleParameterFlags,
@@ -14,12 +16,15 @@ import {
 } from './rule-parameter-options.js';
 import { summaryLine } from './scan-report.js';
 import { complianceStyle, paint, renderTable } from './table.js';
+import { quotedName, terminalText } from './terminal-text.js';
 
 export const CHECK_TEMPLATE_FORMATS = ['table', 'json', 'sarif'] as const;
 type CheckTemplateFormat = (typeof CHECK_TEMPLATE_FORMATS)[number];
 
 interface CheckTemplateOptions extends RuleParameterFlags {
   readonly format: CheckTemplateFormat;
+  readonly var: string[];
+  readonly varFile: string[];
 }
 
 const PROJECT_URI = 'https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-2';
@@ -44,22 +49,35 @@ export const checkTemplateCommand: CliCommand = (program, bind) => {
       new Option('--format <format>', 'output format (sarif: for code scanning in pull requests)')
         .choices(CHECK_TEMPLATE_FORMATS)
         .default('table'),
+    )
+    .option(
+      '--var <name=value>',
+      'a Terraform variable for .tf files (repeatable), as terraform -var',
+      collect,
+      [],
+    )
+    .option(
+      '--var-file <file>',
+      'a Terraform variables file for .tf files (repeatable), as terraform -var-file',
+      collect,
+      [],
     );
   addRuleParameterOptions(command).action(
     bind<CheckTemplateOptions>(async (options, args, { io }) => {
       const params = ruleParametersFrom(options);
-      const files = args.flatMap(expandPath);
-      const findings = checkTexts(
-        files.map((file) => ({ file: displayPath(file), text: readText(file) })),
-        params,
+      const { findings, notes } = await withSafeErrors(async () =>
+        checkDocumentsWithNotes(
+          await readIacInputs(args, { vars: options.var, varFiles: options.varFile }),
+          params,
+        ),
       );
       switch (options.format) {
         case 'table':
-          io.out(renderFindingsTable(findings, io.colour));
+          io.out(renderFindingsTable(findings, notes, io.colour));
           io.out(`${summaryOf(findings)}\n`);
           break;
         case 'json':
-          io.out(`${JSON.stringify(findingsToJson(findings), null, 2)}\n`);
+          io.out(`${JSON.stringify({ ...findingsToJson(findings), fileNotes: notes }, null, 2)}\n`);
           io.err(`${summaryOf(findings)}\n`);
           break;
         case 'sarif':
@@ -69,7 +87,7 @@ export const checkTemplateCommand: CliCommand = (program, bind) => {
                 toolName: 'iam-user-policies check-template',
                 toolVersion: packageVersion(),
                 informationUri: PROJECT_URI,
-                uriOf: (file) => file.split(sep).join('/'),
+                uriOf: (file) => file.split(sep).map(encodeURIComponent).join('/'),
               }),
               null,
               2,
@@ -85,58 +103,49 @@ export const checkTemplateCommand: CliCommand = (program, bind) => {
   );
 };
 
-/** A directory stands for the CloudFormation templates in it (what `cdk synth` writes to cdk.out). */
-function expandPath(path: string): string[] {
-  let isDirectory: boolean;
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Errors carry file and resource names from the input: they are printed escaped, like everything else. */
+async function withSafeErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
-    isDirectory = statSync(path).isDirectory();
+    return await work();
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${reason(error)}`);
-  }
-  if (!isDirectory) return [path];
-  const templates = readdirSync(path)
-    .filter((name) => name.endsWith('.template.json'))
-    .sort()
-    .map((name) => join(path, name));
-  if (templates.length === 0) {
-    throw new UsageError(`${path} is a directory without *.template.json files (run \`cdk synth\` first?)`);
-  }
-  return templates;
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${reason(error)}`);
+    if (error instanceof UsageError) throw new UsageError(terminalText(error.message));
+    if (error instanceof InputError) throw new InputError(terminalText(error.message));
+    throw error;
   }
 }
 
-function reason(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return error instanceof Error ? error.message : String(error);
+/** A user's name for the table: quoted when empty or odd, and flagged when IAM would refuse it. */
+function userCell(f: IacFinding): string {
+  const name = f.user.userName;
+  const label = name.startsWith('(') || name === f.candidate.address;
+  return !label && !IAM_USER_NAME.test(name)
+    ? `${quotedName(name)} (not a valid IAM user name)`
+    : quotedName(name);
 }
 
-/** Paths inside the working directory are shown (and put into SARIF) relative to it. */
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel !== '' && !rel.startsWith('..') ? rel : file;
-}
-
-function renderFindingsTable(findings: readonly IacFinding[], colour: boolean): string {
-  if (findings.length === 0) return 'No IAM users found in the given files.\n';
+function renderFindingsTable(
+  findings: readonly IacFinding[],
+  fileNotes: readonly IacFileNote[],
+  colour: boolean,
+): string {
+  const fileLines = fileNotes.map((n) =>
+    paint(`note: ${terminalText(n.file)}: ${terminalText(n.note)}`, 'dim', colour),
+  );
+  const tail = fileLines.length > 0 ? `${fileLines.join('\n')}\n` : '';
+  if (findings.length === 0) return `No IAM users found in the given files.\n${tail}`;
   const sorted = sortFindings(findings);
-  const rows = sorted.map((f) => [
-    f.user.userName,
-    f.verdict.compliance,
-    `${f.candidate.file}${f.candidate.line !== undefined ? `:${f.candidate.line}` : ''}${
-      f.candidate.address !== undefined ? ` (${f.candidate.address})` : ''
-    }`,
-    f.verdict.annotation,
-  ]);
+  const rows = sorted.map((f) =>
+    [
+      userCell(f),
+      f.verdict.compliance,
+      `${f.candidate.file}${f.candidate.line !== undefined ? `:${f.candidate.line}` : ''}${
+        f.candidate.address !== undefined ? ` (${f.candidate.address})` : ''
+      }`,
+      f.verdict.annotation,
+    ].map(terminalText),
+  );
   const table = renderTable(
     [
       { heading: 'USER' },
@@ -148,9 +157,12 @@ function renderFindingsTable(findings: readonly IacFinding[], colour: boolean): 
     colour,
   );
   const notes = sorted.flatMap((f) =>
-    f.candidate.notes.map((note) => paint(`note: ${f.user.userName}: ${note}`, 'dim', colour)),
+    f.candidate.notes.map((note) =>
+      paint(`note: ${terminalText(userCell(f))}: ${terminalText(note)}`, 'dim', colour),
+    ),
   );
-  return `${table}${notes.length > 0 ? `\n${notes.join('\n')}\n` : ''}`;
+  const allNotes = [...notes, ...fileLines];
+  return `${table}${allNotes.length > 0 ? `\n${allNotes.join('\n')}\n` : ''}`;
 }
 
 function summaryOf(findings: readonly IacFinding[]): string {

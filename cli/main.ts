@@ -8,6 +8,7 @@ import { describeError } from './errors.js';
 import { planCommand } from './plan.js';
 import { remediateCommand } from './remediate.js';
 import { scanCommand } from './scan.js';
+import { quietWhenClosed } from './terminal-text.js';
 
 /**
  * Every subcommand, one file each. To add one, write cli/<name>.ts exporting a CliCommand (see cli/command.ts)
@@ -112,11 +113,11 @@ function globalOptions(raw: Record<string, unknown>): GlobalOptions {
   };
 }
 
-/** The real process streams. */
+/** The real process streams; a closed stdout or stderr (`| head`) ends the command quietly. */
 export function processIo(): CliIo {
   return {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
+    out: quietWhenClosed(process.stdout),
+    err: quietWhenClosed(process.stderr),
     colour: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
   };
 }

@@ -9,9 +9,9 @@ import {
   Stack,
 } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { IAM_USER_NO_POLICIES_CHECK } from '../rule/iac/candidate.js';
-import { cloudFormationCandidates } from '../rule/iac/cloudformation.js';
-import { type IacFinding, judgeCandidates } from '../rule/iac/judge.js';
+import { IAM_USER_NO_POLICIES_CHECK } from '../prevent/candidate.js';
+import { cloudFormationCandidates } from '../prevent/cloudformation.js';
+import { type IacFinding, judgeCandidates } from '../prevent/judge.js';
 import { DEFAULT_RULE_PARAMETERS, parseRuleParameters, type RuleParameters } from '../rule/parameters.js';
 
 /** Properties of the IamUserPolicyGuard aspect. */

@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -188,7 +189,34 @@ describe('iam-user-policies check-template on CDK output', () => {
     ci.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
     const readers = new iam.Group(stack, 'Readers', { groupName: 'readers' });
     new iam.User(stack, 'Reader', { userName: 'reader', groups: [readers] });
+    // A Stage's stacks go to cdk.out/assembly-Prod/, and a nested stack's template beside its parent's.
+    const prod = new Stage(app, 'Prod');
+    const payments = new Stack(prod, 'Payments');
+    new iam.User(payments, 'Ops', {
+      userName: 'prod-ops',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AdministratorAccess')],
+    });
+    const batchUsers = new NestedStack(payments, 'BatchUsers');
+    new iam.User(batchUsers, 'Batch', { userName: 'batch' }).addToPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: ['*'] }),
+    );
     app.synth();
+  });
+
+  it('stacks of a Stage (assembly-*) and nested stacks are read through manifest.json', async () => {
+    expect(readdirSync(cdkOut)).toContain('assembly-Prod');
+    const run = await checkTemplate(cdkOut, '--format', 'json');
+    const report = JSON.parse(run.stdout);
+    const byName = (name: string) => report.findings.find((f: { userName: string }) => f.userName === name);
+    expect(byName('prod-ops')).toMatchObject({
+      compliance: 'NON_COMPLIANT',
+      file: expect.stringMatching(/assembly-Prod\/ProdPayments[0-9A-F]*\.template\.json$/),
+    });
+    expect(byName('batch')).toMatchObject({
+      compliance: 'NON_COMPLIANT',
+      file: expect.stringMatching(/\.nested\.template\.json$/),
+    });
+    expect(report.fileNotes).toEqual([]);
   });
 
   it('a cdk.out directory stands for its *.template.json files; the DefaultPolicy of user.addToPolicy is found', async () => {
@@ -242,7 +270,7 @@ describe('iam-user-policies check-template on input it cannot read', () => {
     const empty = join(work, 'empty-dir');
     mkdirSync(empty);
     expect(oneLineError(await checkTemplate(empty))).toMatch(
-      /is a directory without \*\.template\.json files/,
+      /a directory with no manifest\.json \(cdk\.out\), no \.tf files and no \*\.template\.json files; give the template files themselves\. check-template reads CloudFormation templates/,
     );
   });
 
@@ -256,5 +284,104 @@ describe('iam-user-policies check-template on input it cannot read', () => {
     const run = await checkTemplate();
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/missing required argument 'files'/);
+  });
+});
+
+describe('iam-user-policies check-template output that input cannot subvert', () => {
+  const crafted = join(work, 'crafted.yaml');
+  writeFileSync(
+    crafted,
+    [
+      'AWSTemplateFormatVersion: "2010-09-09"',
+      'Resources:',
+      '  Painted:',
+      '    Type: AWS::IAM::User',
+      '    Properties:',
+      '      UserName: "\\e[31mroot\\e[0m"',
+      '      Policies:',
+      '        - PolicyName: "read\\u202Eetirw"',
+      '          PolicyDocument: {}',
+      '  Injected:',
+      '    Type: AWS::IAM::User',
+      '    Properties:',
+      '      UserName: "::add-mask::x\\n::error file=a::pwned"',
+      '      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]',
+      '  Unnamed:',
+      '    Type: AWS::IAM::User',
+      '    Properties:',
+      '      UserName: ""',
+      '      Policies:',
+      '        - PolicyName: p',
+      '          PolicyDocument: {}',
+      '  Nested:',
+      '    Type: AWS::CloudFormation::Stack',
+      '    Properties:',
+      '      TemplateURL: https://example.com/users.yaml',
+    ].join('\n'),
+  );
+  const linesOf = (text: string) => text.split('\n');
+
+  it('names with escapes, bidi characters and newlines are printed escaped and quoted, and flagged as not IAM names', async () => {
+    const run = await checkTemplate(crafted);
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain('\u001b');
+    expect(run.stdout).not.toContain('\u202e');
+    expect(linesOf(run.stdout).filter((l) => l.startsWith('::'))).toEqual([]);
+    expect(run.stdout).toContain('"\\u{1b}[31mroot\\u{1b}[0m" (not a valid IAM user name)');
+    expect(run.stdout).toContain('"::add-mask::x\\n::error file=a::pwned" (not a valid IAM user name)');
+    expect(run.stdout).toMatch(/^"" \(not a valid IAM user name\)\s+NON_COMPLIANT/m);
+    expect(run.stdout).toContain('read\\u{202e}etirw');
+    expect(run.stdout).toMatch(
+      /^note: .*crafted\.yaml: Nested is a nested stack \(AWS::CloudFormation::Stack\)/m,
+    );
+  });
+
+  it('a crafted file name in an error is escaped: one line, no workflow command', async () => {
+    const evil = join(work, 'evil\n::error::pwned.yaml');
+    writeFileSync(evil, 'just: text\n');
+    const run = await checkTemplate(evil);
+    expect(run.code).toBe(2);
+    expect(linesOf(run.stderr.trimEnd())).toHaveLength(1);
+    expect(run.stderr).toContain('evil\\n::error::pwned.yaml: is not a CloudFormation template');
+  });
+
+  it('SARIF artifact URIs are percent-encoded', async () => {
+    const spaced = join(work, 'team users#1.json');
+    writeFileSync(
+      spaced,
+      JSON.stringify({
+        Resources: {
+          U: { Type: 'AWS::IAM::User', Properties: { UserName: 'u', Policies: [{ PolicyName: 'p' }] } },
+        },
+      }),
+    );
+    const log = JSON.parse((await checkTemplate(spaced, '--format', 'sarif')).stdout);
+    expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toMatch(
+      /team%20users%231\.json$/,
+    );
+  });
+
+  it('output closed early (| true): no stack trace, and the exit code is the verdict', async () => {
+    const run = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, ['cli/bin.js', 'check-template', COMPLIANT_TEMPLATE], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      child.once('close', (code) => done({ code, stderr }));
+    });
+    expect(run).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('a Terraform variables file given as an input says to use --var-file', async () => {
+    const vars = join(work, 'prod.tfvars');
+    writeFileSync(vars, 'env = "prod"\n');
+    const run = await checkTemplate(vars);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/prod\.tfvars: a Terraform variables file: give it with --var-file/);
   });
 });

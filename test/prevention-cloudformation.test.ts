@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkTexts } from '../rule/iac/check.js';
-import type { IacFinding } from '../rule/iac/judge.js';
+import { checkTexts } from '../prevent/check.js';
+import type { IacFinding } from '../prevent/judge.js';
 import { parseRuleParameters } from '../rule/parameters.js';
 import { InputError } from '../rule/schemas/config-rule-event.js';
 import { policyNames, user } from './support/findings.js';
@@ -246,5 +246,60 @@ describe('check-template on input it cannot read', () => {
     expect(() => check('- a\n- b\n', defaults, 'list.yaml')).toThrow(
       /list\.yaml: is not a CloudFormation template/,
     );
+  });
+});
+
+describe('check-template on other forms of CloudFormation', () => {
+  const judge = (file: string, text: string) => checkTexts([{ file, text }], parseRuleParameters({}));
+
+  it('YAML merge keys (<<: *anchor) are expanded: a policy written through an anchor counts', () => {
+    const text = [
+      'Resources:',
+      '  Base: &user-defaults',
+      '    Type: AWS::IAM::User',
+      '    Properties: &props',
+      '      Path: /team/',
+      '      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]',
+      '  Merged:',
+      '    <<: *user-defaults',
+      '    Properties:',
+      '      <<: *props',
+      '      UserName: merged',
+      '  Grouped:',
+      '    Type: AWS::IAM::User',
+      '    Properties: { UserName: grouped, Groups: [readers] }',
+    ].join('\n');
+    const findings = judge('merge.yaml', text);
+    expect(user(findings, 'merged').verdict.compliance).toBe('NON_COMPLIANT');
+    expect(user(findings, 'merged').user.path).toBe('/team/');
+    expect(policyNames(user(findings, 'merged'))).toEqual(['ReadOnlyAccess (managed)']);
+    expect(user(findings, 'grouped').verdict.compliance).toBe('COMPLIANT');
+  });
+
+  it('a SAM template: its serverless resources are no users; an IAM user with a policy in it is found', () => {
+    const text = [
+      'AWSTemplateFormatVersion: "2010-09-09"',
+      'Transform: AWS::Serverless-2016-10-31',
+      'Globals:',
+      '  Function: { Runtime: nodejs20.x, Timeout: 10 }',
+      'Resources:',
+      '  Api:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      '      Handler: index.handler',
+      '      CodeUri: src/',
+      '      Policies: [AmazonS3ReadOnlyAccess]',
+      '  Uploader:',
+      '    Type: AWS::IAM::User',
+      '    Properties:',
+      '      UserName: !Join ["-", [!Ref AWS::StackName, uploader]]',
+      '      Policies:',
+      '        - PolicyName: put',
+      '          PolicyDocument: { Version: "2012-10-17", Statement: [] }',
+    ].join('\n');
+    const findings = judge('sam.yaml', text);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.candidate.address).toBe('Uploader');
+    expect(findings[0]?.verdict.compliance).toBe('NON_COMPLIANT');
   });
 });

@@ -4,8 +4,8 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { CfnUser } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { IamUserPolicyGuard } from '../infra/iam-user-policy-guard.js';
+import { checkTexts } from '../prevent/check.js';
 import { evaluateConfigurationItem } from '../rule/evaluate-item.js';
-import { checkTexts } from '../rule/iac/check.js';
 import { parseRuleParameters } from '../rule/parameters.js';
 import { ConfigurationItemSchema } from '../rule/schemas/config-rule-event.js';
 

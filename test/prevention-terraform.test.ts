@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkTexts } from '../rule/iac/check.js';
-import type { IacFinding } from '../rule/iac/judge.js';
+import { checkTexts } from '../prevent/check.js';
+import type { IacFinding } from '../prevent/judge.js';
 import { parseRuleParameters } from '../rule/parameters.js';
 import { policyNames, user } from './support/findings.js';
 

@@ -1,4 +1,4 @@
-import type { IacFinding } from '../../rule/iac/judge.js';
+import type { IacFinding } from '../../prevent/judge.js';
 
 /** The finding for the user of this name; throws, listing the users found, when there is none. */
 export function user(findings: readonly IacFinding[], name: string): IacFinding {

@@ -1,5 +1,6 @@
 import { type CollectionTag, isMap, isScalar, LineCounter, parseDocument, type ScalarTag } from 'yaml';
-import { InputError } from '../schemas/config-rule-event.js';
+import { InputError } from '../rule/schemas/config-rule-event.js';
+import type { TerraformSourceInfo } from './terraform.js';
 
 /**
  * A file read for check-template: a CloudFormation template (JSON or YAML, CDK output included) or a Terraform
@@ -12,8 +13,20 @@ export type IacDocument =
       readonly template: Record<string, unknown>;
       /** 1-based line of a resource's logical ID under `Resources`. */
       readonly lineOf: (logicalId: string) => number | undefined;
+      readonly notes?: readonly string[];
     }
-  | { readonly kind: 'terraform-plan'; readonly file: string; readonly plan: Record<string, unknown> };
+  | {
+      readonly kind: 'terraform-plan';
+      readonly file: string;
+      readonly plan: Record<string, unknown>;
+      /** Set when the plan was built from .tf source rather than by `terraform show -json`. */
+      readonly source?: TerraformSourceInfo;
+      readonly notes?: readonly string[];
+    };
+
+/** What check-template reads, for messages about a file it cannot read. */
+export const READABLE_INPUTS =
+  'check-template reads CloudFormation templates (JSON or YAML, SAM included), cdk.out directories, Terraform source (.tf files or a directory of them) and Terraform plans (`terraform show -json plan.out`)';
 
 /**
  * The intrinsic functions CloudFormation's YAML short forms stand for. Each short form may tag a scalar, a
@@ -74,18 +87,28 @@ export function parseIacDocument(file: string, text: string): IacDocument {
     lineCounter: lines,
     prettyErrors: false,
     uniqueKeys: true,
+    // YAML merge keys (`<<: *defaults`), which YAML 1.1 defines and CloudFormation's YAML parser accepts.
+    merge: true,
   });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     const at = first !== undefined ? lines.linePos(first.pos[0]) : undefined;
     throw new InputError(
-      `${file}: cannot be parsed as JSON or YAML${at !== undefined ? ` (line ${at.line})` : ''}: ${first?.message.split('\n')[0] ?? 'syntax error'}`,
+      `${file}: cannot be parsed as JSON or YAML${at !== undefined ? ` (line ${at.line})` : ''}: ${(first?.message.split('\n')[0] ?? 'syntax error').slice(0, 200)}; ${READABLE_INPUTS}`,
     );
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // The alias limit (a "billion laughs" document) and other conversion errors, named with the file.
+    throw new InputError(
+      `${file}: cannot be read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InputError(
-      `${file}: is not a CloudFormation template or a Terraform plan (not a JSON/YAML object)`,
+      `${file}: is not a CloudFormation template or a Terraform plan (not a JSON/YAML object); ${READABLE_INPUTS}`,
     );
   }
   const object = value as Record<string, unknown>;
@@ -106,6 +129,6 @@ export function parseIacDocument(file: string, text: string): IacDocument {
     return { kind: 'terraform-plan', file, plan: object };
   }
   throw new InputError(
-    `${file}: is not a CloudFormation template (no Resources section) or a Terraform plan (no format_version and resource_changes; produce one with \`terraform show -json plan.out\`)`,
+    `${file}: is not a CloudFormation template (no Resources section) or a Terraform plan (no format_version and resource_changes; produce one with \`terraform show -json plan.out\`); ${READABLE_INPUTS}`,
   );
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { InputError } from '../schemas/config-rule-event.js';
-import { sameIamName } from '../user.js';
+import { InputError } from '../rule/schemas/config-rule-event.js';
+import { sameIamName } from '../rule/user.js';
 import { type IacAttachment, type IacUserCandidate, policyNameFromArn } from './candidate.js';
 
 /**
@@ -47,6 +47,15 @@ export const TerraformPlanSchema = z
 type ResourceChange = z.infer<typeof ResourceChangeSchema>;
 
 /**
+ * What a plan built from Terraform source (prevent/terraform-source.ts) knows beyond a real plan: where each
+ * resource is declared, and why a value is not known (a real plan only says "known after apply").
+ */
+export interface TerraformSourceInfo {
+  declaredAt(address: string): { readonly file: string; readonly line?: number } | undefined;
+  whyUnknown(address: string, attribute: string): string | undefined;
+}
+
+/**
  * Finds the IAM users a Terraform plan creates or updates and the policies it newly attaches to users, for the
  * AWS provider's aws_iam_user_policy_attachment, aws_iam_user_policy and aws_iam_policy_attachment (its
  * `users`). Only resources being created or updated count ("create" or "update" among the actions); a
@@ -57,7 +66,11 @@ type ResourceChange = z.infer<typeof ResourceChangeSchema>;
  * @see https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/iam_user_policy_attachment
  * @see https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/iam_policy_attachment
  */
-export function terraformCandidates(file: string, rawPlan: unknown): IacUserCandidate[] {
+export function terraformCandidates(
+  file: string,
+  rawPlan: unknown,
+  source?: TerraformSourceInfo,
+): IacUserCandidate[] {
   const parsed = TerraformPlanSchema.safeParse(rawPlan);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -70,6 +83,17 @@ export function terraformCandidates(file: string, rawPlan: unknown): IacUserCand
   const byAddress = new Map(managed.map((r) => [r.address, r]));
   const expressions = configurationExpressions(plan.configuration?.root_module as ConfigModule | undefined);
 
+  /** Why a value is not known: the reason read from source, or what a plan says. */
+  const unknownWhy = (r: ResourceChange, attribute: string, subject: string): string => {
+    const why = source?.whyUnknown(r.address, attribute);
+    return why !== undefined ? `${subject} is not known: ${why}` : `${subject} is known only after apply`;
+  };
+  const where = (address: string): { file: string; line?: number } => source?.declaredAt(address) ?? { file };
+  const lineOf = (address: string): { line?: number } => {
+    const line = source?.declaredAt(address)?.line;
+    return line !== undefined ? { line } : {};
+  };
+
   const users = new Map<string, Builder>();
   for (const r of managed) {
     if (r.type !== 'aws_iam_user' || isDeleteOnly(r)) continue;
@@ -77,11 +101,13 @@ export function terraformCandidates(file: string, rawPlan: unknown): IacUserCand
     const notes: string[] = [];
     const known = (key: string) => (isUnknown(r, key) ? undefined : after[key]);
     const name = typeof known('name') === 'string' ? (known('name') as string) : r.address;
-    if (typeof known('name') !== 'string') notes.push('the user name is known only after apply');
+    if (typeof known('name') !== 'string') notes.push(unknownWhy(r, 'name', 'the user name'));
     const tags = (known('tags_all') ?? known('tags') ?? {}) as Record<string, unknown>;
-    if (isUnknown(r, 'tags_all') && isUnknown(r, 'tags')) notes.push('the tags are known only after apply');
+    if (isUnknown(r, 'tags') || (isUnknown(r, 'tags_all') && !('tags' in after)))
+      notes.push(unknownWhy(r, 'tags', 'the tags'));
     users.set(r.address, {
       address: r.address,
+      ...where(r.address),
       changes: counts(r),
       name,
       path: typeof known('path') === 'string' ? (known('path') as string) : '/',
@@ -94,19 +120,32 @@ export function terraformCandidates(file: string, rawPlan: unknown): IacUserCand
     });
   }
 
+  /**
+   * The user an attachment's attribute names. A reference to one instance (`aws_iam_user.u["bob"]`) is that
+   * instance; a reference to a count/for_each resource as a whole (`aws_iam_user.u[each.key]`) is the instance
+   * whose name is the attribute's value, never simply the first instance.
+   */
   const userFor = (r: ResourceChange, attribute: string, value: unknown, byReference = true): Builder => {
+    const knownName =
+      typeof value === 'string' && (!byReference || !isUnknown(r, attribute)) ? value : undefined;
     const referenced = byReference
-      ? referencedAddress(expressions, r.address, attribute, users.keys())
-      : undefined;
-    if (referenced !== undefined) return users.get(referenced) as Builder;
-    if (typeof value === 'string' && (!byReference || !isUnknown(r, attribute))) {
-      for (const u of users.values()) if (sameIamName(u.name, value)) return u;
-      return external(users, `name:${value.toLowerCase()}`, value, [
-        `user ${value} is not created or changed by this plan: its other policies, path and tags are not known here`,
+      ? referencedInstances(expressions, r.address, attribute, users.keys())
+      : [];
+    const byName = (candidates: readonly string[]) =>
+      knownName === undefined
+        ? undefined
+        : candidates.map((a) => users.get(a) as Builder).find((u) => sameIamName(u.name, knownName));
+    const named = byName(referenced) ?? byName([...users.keys()]);
+    if (named !== undefined) return named;
+    if (referenced.length === 1) return users.get(referenced[0] as string) as Builder;
+    if (knownName !== undefined) {
+      return external(users, `name:${knownName.toLowerCase()}`, knownName, where(r.address), [
+        `user ${knownName} is not created or changed by ${source !== undefined ? 'this configuration' : 'this plan'}: its other policies, path and tags are not known here`,
       ]);
     }
-    return external(users, `unknown:${r.address}`, `(user of ${r.address}, known only after apply)`, [
-      `the user of ${r.address} is known only after apply`,
+    const among = referenced.length > 1 ? ` (one of ${referenced.join(', ')})` : '';
+    return external(users, `unknown:${r.address}`, `(user of ${r.address}, not known)`, where(r.address), [
+      `${unknownWhy(r, attribute, `the user of ${r.address}`)}${among}`,
     ]);
   };
 
@@ -137,6 +176,7 @@ export function terraformCandidates(file: string, rawPlan: unknown): IacUserCand
           name: policy.name,
           arn: policy.arn,
           from: r.address,
+          ...lineOf(r.address),
         });
         break;
       }
@@ -144,7 +184,13 @@ export function terraformCandidates(file: string, rawPlan: unknown): IacUserCand
         const policy = policyFrom(r);
         for (const target of listTargets(r, 'users', expressions, users)) {
           const u = typeof target === 'string' ? userFor(r, 'users', target, false) : target;
-          u.attachments.push({ kind: 'managed', name: policy.name, arn: policy.arn, from: r.address });
+          u.attachments.push({
+            kind: 'managed',
+            name: policy.name,
+            arn: policy.arn,
+            from: r.address,
+            ...lineOf(r.address),
+          });
         }
         break;
       }
@@ -152,8 +198,17 @@ export function terraformCandidates(file: string, rawPlan: unknown): IacUserCand
         const name =
           !isUnknown(r, 'name') && typeof after.name === 'string'
             ? after.name
-            : `${typeof after.name_prefix === 'string' ? after.name_prefix : ''}(name generated at apply)`;
-        userFor(r, 'user', after.user).attachments.push({ kind: 'inline', name, from: r.address });
+            : `${typeof after.name_prefix === 'string' ? after.name_prefix : ''}(${
+                source?.whyUnknown(r.address, 'name') !== undefined
+                  ? 'name not known'
+                  : 'name generated at apply'
+              })`;
+        userFor(r, 'user', after.user).attachments.push({
+          kind: 'inline',
+          name,
+          from: r.address,
+          ...lineOf(r.address),
+        });
         break;
       }
       case 'aws_iam_user_group_membership': {
@@ -176,7 +231,8 @@ export function terraformCandidates(file: string, rawPlan: unknown): IacUserCand
     .filter((u) => u.changes || u.attachments.length > 0)
     .map((u) => ({
       source: 'terraform' as const,
-      file,
+      file: u.file,
+      ...(u.line !== undefined ? { line: u.line } : {}),
       address: u.address,
       user: {
         userId: u.address ?? u.name,
@@ -194,6 +250,9 @@ export function terraformCandidates(file: string, rawPlan: unknown): IacUserCand
 
 interface Builder {
   readonly address: string | undefined;
+  /** Where the user's resource (or, for a user from elsewhere, the first attachment) is declared. */
+  readonly file: string;
+  readonly line?: number;
   readonly changes: boolean;
   readonly name: string;
   readonly path: string;
@@ -203,11 +262,18 @@ interface Builder {
   readonly notes: string[];
 }
 
-function external(users: Map<string, Builder>, key: string, name: string, notes: string[]): Builder {
+function external(
+  users: Map<string, Builder>,
+  key: string,
+  name: string,
+  at: { file: string; line?: number },
+  notes: string[],
+): Builder {
   const existing = users.get(key);
   if (existing !== undefined) return existing;
   const b: Builder = {
     address: undefined,
+    ...at,
     changes: false,
     name,
     path: '/',
@@ -250,7 +316,10 @@ function listTargets(
     : [];
   const addresses = [...users.keys()];
   const referenced = referencedAddresses(expressions, r.address, attribute)
-    .flatMap((ref) => addresses.filter((a) => a === ref || withoutIndexes(a) === withoutIndexes(ref)))
+    .flatMap((ref) => {
+      const exact = addresses.filter((a) => a === ref);
+      return exact.length > 0 ? exact : addresses.filter((a) => withoutIndexes(a) === withoutIndexes(ref));
+    })
     .map((a) => users.get(a) as Builder)
     .filter((u) => !known.some((k) => sameIamName(k, u.name)));
   if (unknownFlags === true || (Array.isArray(unknownFlags) && unknownFlags.includes(true))) {
@@ -292,7 +361,7 @@ function referencedAddresses(
   attribute: string,
 ): string[] {
   const { modulePrefix } = splitAddress(address);
-  const expression = expressions.get(withoutIndexes(address));
+  const expression = expressions.get(address) ?? expressions.get(withoutIndexes(address));
   const references = (expression?.[attribute] as { references?: unknown } | undefined)?.references;
   if (!Array.isArray(references)) return [];
   return references
@@ -304,17 +373,34 @@ function referencedAddresses(
     });
 }
 
-/** The first referenced address among `known` (matching with or without a count/for_each index). */
+/**
+ * The instances among `known` that the attribute refers to, for its first reference that names any: the
+ * instance itself when the reference names one (`aws_iam_user.u["bob"]`), else every instance of the resource
+ * (`aws_iam_user.u`, as `aws_iam_user.u[each.key]` is recorded).
+ */
+function referencedInstances(
+  expressions: Map<string, Record<string, unknown>>,
+  address: string,
+  attribute: string,
+  known: Iterable<string>,
+): string[] {
+  const all = [...known];
+  for (const ref of referencedAddresses(expressions, address, attribute)) {
+    const exact = all.filter((a) => a === ref);
+    if (exact.length > 0) return exact;
+    const instances = all.filter((a) => withoutIndexes(a) === withoutIndexes(ref));
+    if (instances.length > 0) return instances;
+  }
+  return [];
+}
+
+/** The one instance an attribute refers to (a policy), or undefined when it names none or several. */
 function referencedAddress(
   expressions: Map<string, Record<string, unknown>>,
   address: string,
   attribute: string,
   known: Iterable<string>,
 ): string | undefined {
-  const all = [...known];
-  for (const ref of referencedAddresses(expressions, address, attribute)) {
-    const hit = all.find((a) => a === ref || withoutIndexes(a) === withoutIndexes(ref));
-    if (hit !== undefined) return hit;
-  }
-  return undefined;
+  const instances = referencedInstances(expressions, address, attribute, known);
+  return instances.length === 1 ? instances[0] : undefined;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { InputError } from '../schemas/config-rule-event.js';
-import { sameIamName } from '../user.js';
+import { InputError } from '../rule/schemas/config-rule-event.js';
+import { sameIamName } from '../rule/user.js';
 import {
   IAM_USER_NO_POLICIES_CHECK,
   type IacAttachment,

@@ -1,4 +1,4 @@
-import type { RuleParameters } from '../parameters.js';
+import type { RuleParameters } from '../rule/parameters.js';
 import type { IacUserCandidate } from './candidate.js';
 import { cloudFormationCandidates } from './cloudformation.js';
 import { type IacFinding, judgeCandidates } from './judge.js';
@@ -13,7 +13,7 @@ export function checkDocuments(documents: readonly IacDocument[], params: RulePa
   const candidates: IacUserCandidate[] = documents.flatMap((doc) =>
     doc.kind === 'cloudformation'
       ? cloudFormationCandidates(doc.file, doc.template, doc.lineOf)
-      : terraformCandidates(doc.file, doc.plan),
+      : terraformCandidates(doc.file, doc.plan, doc.source),
   );
   return judgeCandidates(candidates, params);
 }
@@ -27,4 +27,27 @@ export function checkTexts(
     files.map(({ file, text }) => parseIacDocument(file, text)),
     params,
   );
+}
+
+/** A note about a whole file (a module not followed, a nested stack not read), not about one user. */
+export interface IacFileNote {
+  readonly file: string;
+  readonly note: string;
+}
+
+/** The findings of `checkDocuments`, and the notes the documents carry. */
+export function checkDocumentsWithNotes(
+  documents: readonly IacDocument[],
+  params: RuleParameters,
+): { findings: IacFinding[]; notes: IacFileNote[] } {
+  const seen = new Set<string>();
+  const notes = documents.flatMap((doc) =>
+    (doc.notes ?? []).flatMap((note) => {
+      const key = `${doc.file}\u0000${note}`;
+      if (seen.has(key)) return [];
+      seen.add(key);
+      return [{ file: doc.file, note }];
+    }),
+  );
+  return { findings: checkDocuments(documents, params), notes };
 }

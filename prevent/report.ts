@@ -45,6 +45,11 @@ export function findingsToJson(findings: readonly IacFinding[]): {
       annotation: f.verdict.annotation,
       directPolicies: f.candidate.attachments
         .filter((a) => counted.has(`${a.kind}\u0000${a.name}`))
+        // One attachment reached twice (a user named through two references) is listed once.
+        .filter(
+          (a, i, all) =>
+            all.findIndex((b) => b.kind === a.kind && b.name === a.name && b.from === a.from) === i,
+        )
         .map((a) => ({
           kind: a.kind,
           name: a.name,

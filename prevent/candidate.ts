@@ -1,4 +1,4 @@
-import type { IamUser } from '../user.js';
+import type { IamUser } from '../rule/user.js';
 
 /** Where a finding comes from: a CloudFormation template (JSON, YAML or CDK output) or a Terraform plan. */
 export type IacSource = 'cloudformation' | 'terraform';

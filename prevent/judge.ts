@@ -1,6 +1,6 @@
-import type { RuleParameters } from '../parameters.js';
-import type { IamUser } from '../user.js';
-import { type Exemption, evaluateUser, type Verdict } from '../verdict.js';
+import type { RuleParameters } from '../rule/parameters.js';
+import type { IamUser } from '../rule/user.js';
+import { type Exemption, evaluateUser, type Verdict } from '../rule/verdict.js';
 import { IAM_USER_NO_POLICIES_CHECK, type IacAttachment, type IacUserCandidate } from './candidate.js';
 
 /** One user found in infrastructure code, with the verdict the Config rule would give it once deployed. */
