@@ -10,7 +10,7 @@ import { readSettings } from './settings.js';
 const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
   context?: Record<string, unknown>;
 };
-const read = readSettings((key) => cdkJson.context?.[key]);
+const read = readSettings((key) => cdkJson.context?.[key], Object.keys(cdkJson.context ?? {}));
 if (!read.ok) {
   for (const problem of read.problems) process.stderr.write(`conformance-pack: ${problem}\n`);
   process.exitCode = 1;
