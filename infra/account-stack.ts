@@ -27,7 +27,7 @@ export class AccountStack extends Stack {
       ruleParameters: settings.ruleParameters,
       automaticRemediation: settings.automaticRemediation,
       ...(settings.alarmTopicArn !== undefined ? { alarmTopicArn: settings.alarmTopicArn } : {}),
-      ...(props.createRule !== undefined ? { createRule: props.createRule } : {}),
+      createRule: props.createRule ?? !settings.ruleFromConformancePack,
     });
     const { rule, ruleFunction, remediation } = this.deployment;
     new CfnOutput(this, 'RuleFunctionArn', { value: ruleFunction.function.functionArn });

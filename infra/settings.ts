@@ -26,6 +26,11 @@ export interface DeploymentSettings {
   readonly automaticRemediation: boolean;
   /** An SNS topic the alarms notify. @default - alarms only */
   readonly alarmTopicArn: string | undefined;
+  /**
+   * Account mode: leave the Config rule to a conformance pack (`npm run conformance-pack`), keeping the function,
+   * runbook and roles it uses, so that no user is evaluated or remediated twice. @default false
+   */
+  readonly ruleFromConformancePack: boolean;
   /** Organization mode: accounts the organization rule leaves out. @default [] */
   readonly excludedAccounts: readonly string[];
   /** Organization mode: whether the StackSet is created as the delegated administrator. @default 'DELEGATED_ADMIN' */
@@ -56,6 +61,7 @@ export const DeploymentContextSchema = z.object({
     .optional(),
   periodicFrequency: contextString.pipe(z.enum(PERIODIC_FREQUENCIES)).optional(),
   automaticRemediation: contextBoolean.optional(),
+  ruleFromConformancePack: contextBoolean.optional(),
   alarmTopicArn: contextString
     .pipe(z.union([z.literal(''), z.string().regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN')]))
     .optional(),
@@ -138,6 +144,7 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   periodicFrequency: 'TwentyFour_Hours',
   ruleParameters: {},
   automaticRemediation: false,
+  ruleFromConformancePack: false,
   alarmTopicArn: undefined,
   excludedAccounts: [],
   stackSetCallAs: 'DELEGATED_ADMIN',
@@ -175,6 +182,7 @@ export function readSettings(
     periodicFrequency: c.periodicFrequency ?? DEFAULT_SETTINGS.periodicFrequency,
     ruleParameters,
     automaticRemediation: c.automaticRemediation ?? false,
+    ruleFromConformancePack: c.ruleFromConformancePack ?? false,
     alarmTopicArn: c.alarmTopicArn === '' ? undefined : c.alarmTopicArn,
     excludedAccounts: c.excludedAccounts ?? [],
     stackSetCallAs: c.stackSetCallAs ?? DEFAULT_SETTINGS.stackSetCallAs,
