@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { applyCommand } from './apply.js';
 import { awsClientsFrom } from './aws-clients.js';
+import { unknownProfileMessage } from './aws-profile.js';
 import { checkTemplateCommand } from './check-template.js';
 import type { BindAction, CliCommand, CliIo, CommandContext, GlobalOptions } from './command.js';
 import { EXIT_CODE } from './command.js';
@@ -56,7 +57,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       // Commander has already printed the help or the usage error.
       return error.exitCode === 0 ? EXIT_CODE.ok : EXIT_CODE.error;
     }
-    const report = describeError(error, profile !== undefined ? { profile } : {});
+    // An AWS call could not even be configured: a profile nobody defined explains it better than the SDK's
+    // "Region is missing" or "could not load credentials".
+    const unknownProfile = isSdkConfigurationError(error) ? unknownProfileMessage(profile) : undefined;
+    const report =
+      unknownProfile !== undefined
+        ? { message: unknownProfile, exitCode: EXIT_CODE.error }
+        : describeError(error, profile !== undefined ? { profile } : {});
     io.err(`${report.message}\n`);
     if (debug && error instanceof Error && error.stack !== undefined) io.err(`${error.stack}\n`);
     return report.exitCode;
@@ -84,6 +91,16 @@ export function buildProgram(bind: BindAction, io: CliIo): Command {
   for (const sub of program.commands)
     sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;
+}
+
+/** The errors the SDK raises before any request: no Region, or no credentials from the chain. */
+function isSdkConfigurationError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    /^region is missing$/i.test(error.message.trim()) ||
+    ['CredentialsProviderError', 'ProviderError', 'TokenProviderError'].includes(error.name) ||
+    /could not load credentials/i.test(error.message)
+  );
 }
 
 /** Checks --endpoint where it is given, rather than letting the first AWS call fail on it. */

@@ -1,4 +1,4 @@
-import { type App, Aspects, type Environment, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Aspects, type Environment, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AccountStack } from './account-stack.js';
 import { IamUserPolicyGuard } from './iam-user-policy-guard.js';
@@ -24,7 +24,7 @@ export interface AppOptions {
  * always synthesized and tested. cdk-nag's AwsSolutions checks run over all of them.
  */
 export function buildApp({ app, env }: AppOptions): App {
-  const read = readSettings((key) => app.node.tryGetContext(key));
+  const read = readSettings((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
   const problems = read.ok ? [] : read.problems;
   const common = {
     settings: read.settings,
@@ -39,11 +39,13 @@ export function buildApp({ app, env }: AppOptions): App {
     ...common,
     description: 'AWS Config organization rule: IAM users must not carry policies directly, in every account',
   });
-  new MemberRoleStack(app, STACK_NAMES.memberRole, {
+  const memberRole = new MemberRoleStack(app, STACK_NAMES.memberRole, {
     ...(env !== undefined ? { env } : {}),
     description:
       'Member role for the organization rule, for accounts the StackSet does not reach (management account)',
   });
+  // A bad setting stops the whole app, whichever stack is asked for.
+  for (const problem of problems) Annotations.of(memberRole).addError(problem);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   Aspects.of(app).add(new IamUserPolicyGuard({ ruleParameters: read.settings.ruleParameters }));
   return app;

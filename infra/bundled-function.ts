@@ -1,15 +1,22 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLING, REPO_ROOT } from './bundling.js';
+import { BUNDLING, PREBUILT_BUNDLES, REPO_ROOT } from './bundling.js';
 
 /** Properties of one of the project's Lambda functions. */
 export interface BundledFunctionProps {
   /** The TypeScript entry point exporting `handler`. */
   readonly entry: string;
+  /**
+   * The folder of the entry's prebuilt bundle (index.mjs) under PREBUILT_BUNDLES, used where the sources are
+   * not: in the installed package, so that a user's `cdk synth` needs neither esbuild nor TypeScript.
+   */
+  readonly bundleName: string;
   readonly description: string;
   /** @default Duration.minutes(5) */
   readonly timeout?: Duration;
@@ -25,7 +32,7 @@ export interface BundledFunctionProps {
  * a role of its own that can write only to that log group. Callers add exactly the AWS calls it makes.
  */
 export class BundledFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -48,11 +55,7 @@ export class BundledFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}/package-lock.json`,
+    const common = {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 256,
@@ -61,7 +64,20 @@ export class BundledFunction extends Construct {
       logGroup: this.logGroup,
       description: props.description,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      bundling: BUNDLING,
-    });
+    };
+    this.function = existsSync(props.entry)
+      ? new NodejsFunction(this, 'Function', {
+          ...common,
+          entry: props.entry,
+          handler: 'handler',
+          projectRoot: REPO_ROOT,
+          depsLockFilePath: `${REPO_ROOT}/package-lock.json`,
+          bundling: BUNDLING,
+        })
+      : new LambdaFunction(this, 'Function', {
+          ...common,
+          code: Code.fromAsset(join(PREBUILT_BUNDLES, props.bundleName)),
+          handler: 'index.handler',
+        });
   }
 }

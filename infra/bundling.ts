@@ -2,8 +2,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 
-/** The repository root (this file lives in infra/). */
+/** The repository root (this file lives in infra/); in the installed package, its dist/ folder. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where `npm run build` puts the prebuilt Lambda bundles, one folder each (dist/lambda/ in the package). */
+export const PREBUILT_BUNDLES = join(REPO_ROOT, 'lambda');
 
 /** The Node.js version the bundles target: the same as the pinned Lambda runtime (nodejs24.x). */
 export const BUNDLE_TARGET = 'node24';

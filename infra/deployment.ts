@@ -1,6 +1,5 @@
-import { Annotations, type Stack, type StackProps, Token } from 'aws-cdk-lib';
-import { globalIamRecordingWarning } from './regions.js';
-import { DEFAULT_SETTINGS, type DeploymentSettings, ruleParameterProblem } from './settings.js';
+import { Annotations, type Stack, type StackProps } from 'aws-cdk-lib';
+import { DEFAULT_SETTINGS, type DeploymentSettings } from './settings.js';
 
 /**
  * The trigger types of the rule, whichever way it is deployed (account stack, organization rule,
@@ -28,22 +27,9 @@ export interface RuleStackProps extends StackProps {
 
 /**
  * The settings a rule stack deploys with. Problems with them become synthesis errors on the stack (the CDK
- * way: `cdk synth` and `cdk deploy` stop, naming them), and a Region that cannot record IAM users a warning.
+ * way: `cdk synth` and `cdk deploy` stop, naming them); the constructs check the rule parameters and the Region.
  */
 export function deploymentSettings(stack: Stack, props: RuleStackProps): DeploymentSettings {
-  const settings = props.settings ?? DEFAULT_SETTINGS;
   for (const problem of props.settingsProblems ?? []) Annotations.of(stack).addError(problem);
-  const parameterProblem = ruleParameterProblem(settings.ruleParameters);
-  if (parameterProblem !== undefined) Annotations.of(stack).addError(parameterProblem);
-  warnAboutRegion(stack);
-  return settings;
-}
-
-/** Synthesis warns when the Region cannot record IAM users, and notes it when the Region is not known. */
-function warnAboutRegion(stack: Stack): void {
-  const region = Token.isUnresolved(stack.region) ? undefined : stack.region;
-  const warning = globalIamRecordingWarning(region);
-  if (warning === undefined) return;
-  if (region === undefined) Annotations.of(stack).addInfo(warning);
-  else Annotations.of(stack).addWarningV2('iam-user-no-direct-policies:global-iam-region', warning);
+  return props.settings ?? DEFAULT_SETTINGS;
 }

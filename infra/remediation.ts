@@ -24,8 +24,12 @@ export const AUTOMATIC_REMEDIATION_LIMITS = {
 
 /** Properties of the remediation. */
 export interface RemediationProps {
-  /** The Config rule (its name) whose non-compliant users the remediation fixes. */
-  readonly configRuleName: string;
+  /**
+   * The Config rule (its name) whose non-compliant users the remediation fixes.
+   * @default - no remediation configuration: the runbook, its role and the function only (a conformance
+   * pack brings the rule and its remediation configuration)
+   */
+  readonly configRuleName?: string;
   /** Remediate without an operator. @default false */
   readonly automatic?: boolean;
   /**
@@ -45,12 +49,14 @@ export class Remediation extends Construct {
   readonly migrationFunction: BundledFunction;
   readonly document: CfnDocument;
   readonly automationRole: Role;
-  readonly configuration: CfnRemediationConfiguration;
+  /** The Config remediation configuration; undefined without `configRuleName`. */
+  readonly configuration: CfnRemediationConfiguration | undefined;
 
-  constructor(scope: Construct, id: string, props: RemediationProps) {
+  constructor(scope: Construct, id: string, props: RemediationProps = {}) {
     super(scope, id);
     this.migrationFunction = new BundledFunction(this, 'Migration', {
       entry: MIGRATION_ENTRY,
+      bundleName: 'migration',
       description: "Moves an IAM user's policies to groups without changing anyone's permissions (IAM.2)",
       // An aws:invokeLambdaFunction step waits at most 300 seconds.
       timeout: Duration.seconds(300),
@@ -90,6 +96,10 @@ export class Remediation extends Construct {
     );
 
     const automatic = props.automatic ?? false;
+    if (props.configRuleName === undefined) {
+      this.configuration = undefined;
+      return;
+    }
     this.configuration = new CfnRemediationConfiguration(this, 'Configuration', {
       configRuleName: props.configRuleName,
       targetType: 'SSM_DOCUMENT',

@@ -22,6 +22,7 @@ export class RuleFunction extends BundledFunction {
   constructor(scope: Construct, id: string, props: RuleFunctionProps = {}) {
     super(scope, id, {
       entry: RULE_ENTRY,
+      bundleName: 'rule',
       description: 'AWS Config custom rule: IAM users must not carry policies directly (Security Hub IAM.2)',
       ...(props.memberRoleName !== undefined
         ? { environment: { MEMBER_ROLE_NAME: props.memberRoleName } }

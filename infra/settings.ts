@@ -26,6 +26,11 @@ export interface DeploymentSettings {
   readonly automaticRemediation: boolean;
   /** An SNS topic the alarms notify. @default - alarms only */
   readonly alarmTopicArn: string | undefined;
+  /**
+   * Account mode: leave the Config rule to a conformance pack (`npm run conformance-pack`), keeping the function,
+   * runbook and roles it uses, so that no user is evaluated or remediated twice. @default false
+   */
+  readonly ruleFromConformancePack: boolean;
   /** Organization mode: accounts the organization rule leaves out. @default [] */
   readonly excludedAccounts: readonly string[];
   /** Organization mode: whether the StackSet is created as the delegated administrator. @default 'DELEGATED_ADMIN' */
@@ -56,6 +61,7 @@ export const DeploymentContextSchema = z.object({
     .optional(),
   periodicFrequency: contextString.pipe(z.enum(PERIODIC_FREQUENCIES)).optional(),
   automaticRemediation: contextBoolean.optional(),
+  ruleFromConformancePack: contextBoolean.optional(),
   alarmTopicArn: contextString
     .pipe(z.union([z.literal(''), z.string().regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN')]))
     .optional(),
@@ -68,6 +74,65 @@ export const DeploymentContextSchema = z.object({
   ),
 });
 
+/**
+ * Context keys that belong to the CDK itself, not to this app: feature flags (`@aws-cdk/...`), the CLI's and
+ * the library's own switches (`aws:cdk:...`, `aws-cdk:...`), cached lookups (`availability-zones:account=...`,
+ * anything with a colon), and the CLI's acknowledged notices in cdk.json.
+ *
+ * @see https://docs.aws.amazon.com/cdk/v2/guide/context.html
+ */
+export function isCdkContextKey(key: string): boolean {
+  return key.startsWith('@') || key.includes(':') || CDK_PLAIN_CONTEXT_KEYS.has(key);
+}
+const CDK_PLAIN_CONTEXT_KEYS = new Set(['acknowledged-issue-numbers']);
+
+/** Every context key this app reads. */
+export const DEPLOYMENT_CONTEXT_KEYS: readonly string[] = Object.keys(DeploymentContextSchema.shape);
+
+/**
+ * One problem per context key that is neither the CDK's nor one this app reads: a misspelt setting of a
+ * security control must stop synthesis, not deploy the rule without it (`exemptUsernames` would exempt no one).
+ */
+export function unknownContextKeyProblems(keys: readonly string[]): string[] {
+  const known = new Set(DEPLOYMENT_CONTEXT_KEYS);
+  return keys
+    .filter((key) => !known.has(key) && !isCdkContextKey(key))
+    .map((key) => {
+      const near = closestKey(key, DEPLOYMENT_CONTEXT_KEYS);
+      return `context "${key}": unknown setting${near !== undefined ? `; did you mean "${near}"?` : ''} (known: ${DEPLOYMENT_CONTEXT_KEYS.join(', ')})`;
+    });
+}
+
+/** The known key nearest to `key` (same letters in another case, or at most a third of them edited). */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const sameLetters = known.find((k) => k.toLowerCase() === key.toLowerCase());
+  if (sameLetters !== undefined) return sameLetters;
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (
+      distance <= Math.max(2, Math.floor(candidate.length / 3)) &&
+      (best === undefined || distance < best.distance)
+    )
+      best = { key: candidate, distance };
+  }
+  return best?.key;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions of one character. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
 /** The settings, or the problems that stop a deployment (each names the context key). */
 export type SettingsResult =
   | { readonly ok: true; readonly settings: DeploymentSettings }
@@ -79,24 +144,31 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   periodicFrequency: 'TwentyFour_Hours',
   ruleParameters: {},
   automaticRemediation: false,
+  ruleFromConformancePack: false,
   alarmTopicArn: undefined,
   excludedAccounts: [],
   stackSetCallAs: 'DELEGATED_ADMIN',
 };
 
 /**
- * Reads the deployment settings from CDK context values. Problems are returned, not thrown, so the app can
- * report each of them as a synthesis error on the stacks (the CDK way) instead of a stack trace.
+ * Reads the deployment settings from CDK context values. `keys` are every context key set (cdk.json, `-c`),
+ * so that unknown ones are problems too. Problems are returned, not thrown, so the app can report each of
+ * them as a synthesis error on the stacks (the CDK way) instead of a stack trace.
  */
-export function readSettings(context: (key: string) => unknown): SettingsResult {
+export function readSettings(
+  context: (key: string) => unknown,
+  keys: readonly string[] = [],
+): SettingsResult {
   const raw = Object.fromEntries(
-    Object.keys(DeploymentContextSchema.shape)
-      .map((key) => [key, context(key)] as const)
-      .filter(([, v]) => v !== undefined),
+    DEPLOYMENT_CONTEXT_KEYS.map((key) => [key, context(key)] as const).filter(([, v]) => v !== undefined),
   );
+  const unknownKeys = unknownContextKeyProblems(keys);
   const parsed = DeploymentContextSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `context "${i.path.join('.')}": ${i.message}`);
+  if (!parsed.success || unknownKeys.length > 0) {
+    const problems = [
+      ...unknownKeys,
+      ...(parsed.error?.issues.map((i) => `context "${i.path.join('.')}": ${i.message}`) ?? []),
+    ];
     return { ok: false, problems, settings: DEFAULT_SETTINGS };
   }
   const c = parsed.data as z.infer<typeof DeploymentContextSchema> & Record<string, string | undefined>;
@@ -110,6 +182,7 @@ export function readSettings(context: (key: string) => unknown): SettingsResult 
     periodicFrequency: c.periodicFrequency ?? DEFAULT_SETTINGS.periodicFrequency,
     ruleParameters,
     automaticRemediation: c.automaticRemediation ?? false,
+    ruleFromConformancePack: c.ruleFromConformancePack ?? false,
     alarmTopicArn: c.alarmTopicArn === '' ? undefined : c.alarmTopicArn,
     excludedAccounts: c.excludedAccounts ?? [],
     stackSetCallAs: c.stackSetCallAs ?? DEFAULT_SETTINGS.stackSetCallAs,

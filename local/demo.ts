@@ -15,8 +15,10 @@ const colour = process.stdout.isTTY === true && process.env.NO_COLOR === undefin
 
 let emulator: Emulator | undefined;
 let config: ConfigStandIn | undefined;
+let iam: IAMClient | undefined;
 let interrupted = false;
 const stopAll = async () => {
+  iam?.destroy();
   await Promise.allSettled([emulator?.stop(), config?.stop()]);
 };
 for (const [signal, code] of [
@@ -34,14 +36,20 @@ try {
   process.stdout.write(
     `${paint('Local run', 'bold', colour)}: AWS Config rule ${DEMO_RULE.configRuleName} and its remediation against the moto emulator\n`,
   );
-  [emulator, config] = await Promise.all([startEmulator(), startConfigStandIn()]);
-  const iam = new IAMClient({
-    endpoint: emulator.endpoint,
+  // Both are waited for, whichever fails first, so that the other is stopped too: a stand-in left listening
+  // would keep this process alive after the error.
+  const [startedEmulator, startedConfig] = await Promise.allSettled([startEmulator(), startConfigStandIn()]);
+  if (startedEmulator.status === 'fulfilled') emulator = startedEmulator.value;
+  if (startedConfig.status === 'fulfilled') config = startedConfig.value;
+  if (startedEmulator.status === 'rejected') throw startedEmulator.reason;
+  if (startedConfig.status === 'rejected') throw startedConfig.reason;
+  iam = new IAMClient({
+    endpoint: startedEmulator.value.endpoint,
     region: EMULATOR_REGION,
     credentials: EMULATOR_CREDENTIALS,
   });
   const outcome = await runDemo(
-    { emulator, config, iam },
+    { emulator: startedEmulator.value, config: startedConfig.value, iam },
     {
       write: (text) => process.stdout.write(text),
       colour,
@@ -49,7 +57,6 @@ try {
       ruleLog: verbose ? (line) => process.stderr.write(line) : () => {},
     },
   );
-  iam.destroy();
   process.stdout.write('\n');
   if (outcome.asDesigned) {
     process.stdout.write(`${paint('OK', 'green', colour)} ${outcome.summary}\n`);

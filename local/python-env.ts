@@ -6,10 +6,15 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file lives in local/). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const VENV = join(REPO_ROOT, '.venv');
 const REQUIREMENTS = join(REPO_ROOT, 'local', 'requirements.txt');
-const STAMP = join(VENV, '.requirements-sha256');
-const LOCK = join(REPO_ROOT, '.venv.lock');
+
+/**
+ * Where the Python tools live: `.venv/` in the repository, or IAM_USER_POLICIES_VENV (an absolute path), which
+ * lets the tests set one up from scratch (with a Python lacking venv, or no reachable package index).
+ */
+function venvDirectory(): string {
+  return process.env.IAM_USER_POLICIES_VENV || join(REPO_ROOT, '.venv');
+}
 
 /** Paths of the Python tools the project runs: the moto emulator and cfn-lint. */
 export interface PythonTools {
@@ -25,30 +30,43 @@ export interface PythonTools {
 export function ensurePythonTools(
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): PythonTools {
+  const venv = venvDirectory();
+  const stamp = join(venv, '.requirements-sha256');
   const tools: PythonTools = {
-    motoServer: join(VENV, 'bin', 'moto_server'),
-    cfnLint: join(VENV, 'bin', 'cfn-lint'),
+    motoServer: join(venv, 'bin', 'moto_server'),
+    cfnLint: join(venv, 'bin', 'cfn-lint'),
   };
   const wanted = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
   const ready = () =>
-    existsSync(STAMP) && readFileSync(STAMP, 'utf8') === wanted && existsSync(tools.motoServer);
+    existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted && existsSync(tools.motoServer);
   if (ready()) return tools;
 
-  withDirectoryLock(LOCK, () => {
+  withDirectoryLock(`${venv}.lock`, () => {
     if (ready()) return;
     log('Setting up the Python environment for the emulator and cfn-lint in .venv/ (first run only)...');
     const python = process.env.PYTHON ?? 'python3';
-    if (!existsSync(join(VENV, 'bin', 'python'))) run(python, ['-m', 'venv', VENV]);
-    run(join(VENV, 'bin', 'python'), [
+    if (!existsSync(join(venv, 'bin', 'python'))) {
+      try {
+        run(python, ['-m', 'venv', venv]);
+      } catch (error) {
+        // Debian and Ubuntu create the directory before finding that venv is missing; it would pass for a venv.
+        rmSync(venv, { recursive: true, force: true });
+        throw error;
+      }
+    }
+    run(join(venv, 'bin', 'python'), [
       '-m',
       'pip',
       'install',
       '--quiet',
       '--disable-pip-version-check',
+      // pip retries an unreachable index five times with growing pauses; twice is enough to ride out a blip.
+      '--retries',
+      '2',
       '-r',
       REQUIREMENTS,
     ]);
-    writeFileSync(STAMP, wanted);
+    writeFileSync(stamp, wanted);
   });
   return tools;
 }

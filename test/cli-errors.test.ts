@@ -102,7 +102,7 @@ describe('iam-user-policies: errors are one line for the person running it, exit
     expect(run.code).toBe(2);
     expectOneLine(
       run,
-      'error: no AWS credentials for profile audit: check that it is defined in ~/.aws/config or ~/.aws/credentials',
+      'error: unknown AWS profile audit: it is not defined in ~/.aws/config or ~/.aws/credentials',
     );
   });
 
