@@ -119,7 +119,8 @@ async function withSafeErrors<T>(work: () => Promise<T>): Promise<T> {
 /** A user's name for the table: quoted when empty or odd, and flagged when IAM would refuse it. */
 function userCell(f: IacFinding): string {
   const name = f.user.userName;
-  const label = name.startsWith('(') || name === f.candidate.address;
+  // A label, or a name only partly known before deployment (`${AWS::StackName}-ci`): not a name IAM would see.
+  const label = name.startsWith('(') || name === f.candidate.address || name.includes('${');
   return !label && !IAM_USER_NAME.test(name)
     ? `${quotedName(name)} (not a valid IAM user name)`
     : quotedName(name);

@@ -7,10 +7,17 @@
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
  */
 export type CfnValue =
-  | { readonly kind: 'text'; readonly text: string }
+  /**
+   * A known text, or one only partly known: `${AWS::StackName}-ci` keeps each unknown template-wide name
+   * (a pseudo parameter, a parameter without a default) as `${Name}`, so two names built by different functions
+   * from the same unknowns compare equal. `opaque` marks a text that also keeps an unknown with no such name
+   * (an Fn::Sub variable given by Fn::ImportValue): it must not be compared with other names.
+   */
+  | { readonly kind: 'text'; readonly text: string; readonly opaque?: true }
   | { readonly kind: 'resource'; readonly logicalId: string; readonly attribute?: string }
   | { readonly kind: 'none' }
-  | { readonly kind: 'unknown'; readonly why: string };
+  /** `placeholder` is set for an unknown that is one template-wide name (`${AWS::AccountId}`, `${Env}`). */
+  | { readonly kind: 'unknown'; readonly why: string; readonly placeholder?: string };
 
 /** The parts of a template the resolver reads. */
 export interface CfnTemplateView {
@@ -29,6 +36,19 @@ const KNOWN_PSEUDO: Readonly<Record<string, string>> = {
 
 const text = (t: string): CfnValue => ({ kind: 'text', text: t });
 const unknown = (why: string): CfnValue => ({ kind: 'unknown', why });
+/** An unknown that stands for one template-wide name, written as Fn::Sub writes it. */
+const unknownName = (why: string, name: string): CfnValue => ({
+  kind: 'unknown',
+  why,
+  placeholder: `\${${name}}`,
+});
+
+/**
+ * The key that marks the item of an Fn::ForEach loop whose collection is not known (see cfn-foreach.ts): its
+ * argument is `{ why, name }`, the name (`Loop.Identifier`) unique in the template, as loop names are. It does not
+ * start with `Fn::ForEach::`, so it is never taken for a loop.
+ */
+export const FOR_EACH_ITEM_NOT_KNOWN = 'Fn::ForEachItemNotKnown';
 
 /** The single intrinsic function of an object such as `{ "Ref": "X" }`, if it is one. */
 function intrinsic(value: unknown): [string, unknown] | undefined {
@@ -102,6 +122,10 @@ export function resolveScalar(value: unknown, t: CfnTemplateView, depth = 0): Cf
         ? [unknown(`no ${map}.${top}.${second} in Mappings`)]
         : resolveScalar(found, t, depth + 1);
     }
+    case FOR_EACH_ITEM_NOT_KNOWN: {
+      const item = arg as { why: string; name: string };
+      return [unknownName(item.why, item.name)];
+    }
     default:
       return [unknown(`${name} is evaluated only at deployment`)];
   }
@@ -117,6 +141,7 @@ export function resolveList(value: unknown, t: CfnTemplateView, depth = 0): CfnV
     return value.flatMap((item) => resolveScalar(item, t, depth + 1)).filter((v) => v.kind !== 'none');
   }
   const fn = intrinsic(value);
+  if (fn?.[0] === FOR_EACH_ITEM_NOT_KNOWN) return resolveScalar(value, t, depth + 1);
   if (fn?.[0] === 'Fn::If' && Array.isArray(fn[1]) && fn[1].length === 3) {
     return [...resolveList(fn[1][1], t, depth + 1), ...resolveList(fn[1][2], t, depth + 1)];
   }
@@ -162,22 +187,26 @@ function resolveRef(arg: unknown, t: CfnTemplateView): CfnValue {
   if (arg === 'AWS::NoValue') return { kind: 'none' };
   const pseudo = KNOWN_PSEUDO[arg];
   if (pseudo !== undefined) return text(pseudo);
-  if (arg.startsWith('AWS::')) return unknown(`${arg} is known only at deployment`);
+  if (arg.startsWith('AWS::')) return unknownName(`${arg} is known only at deployment`, arg);
   const parameter = t.parameters[arg];
   if (parameter !== undefined) {
     const fallback = parameter.Default;
-    if (fallback === undefined) return unknown(`parameter ${arg} has no default`);
+    if (fallback === undefined) return unknownName(`parameter ${arg} has no default`, arg);
     return text(Array.isArray(fallback) ? fallback.join(',') : String(fallback));
   }
   if (arg in t.resources) return { kind: 'resource', logicalId: arg };
   return unknown(`Ref to ${arg}, which is neither a parameter nor a resource of this template`);
 }
 
-/** Fn::Sub: substitutes what is known and keeps `${Name}` literally for what is not. */
+/**
+ * Fn::Sub: substitutes what is known, writes an unknown template-wide name as `${Name}`, and keeps any other
+ * unknown `${var}` literally (marking the text opaque).
+ */
 function resolveSub(arg: unknown, t: CfnTemplateView, depth: number): CfnValue[] {
   const [template, variables] = Array.isArray(arg) ? [arg[0], arg[1]] : [arg, undefined];
   if (typeof template !== 'string') return [unknown('Fn::Sub without a template string')];
   const vars = (variables ?? {}) as Record<string, unknown>;
+  let opaque = false;
   const out = template.replace(/\$\{([^}!][^}]*)\}/g, (whole, name: string) => {
     const value =
       name in vars
@@ -189,10 +218,19 @@ function resolveSub(arg: unknown, t: CfnTemplateView, depth: number): CfnValue[]
               depth + 1,
             )
           : [resolveRef(name, t)];
-    const known = value.length === 1 ? textOf(value[0] as CfnValue, t) : undefined;
-    return known ?? whole;
+    const only = value.length === 1 ? (value[0] as CfnValue) : undefined;
+    const known = only !== undefined ? textOf(only, t) : undefined;
+    if (known !== undefined) {
+      if (only?.kind === 'text' && only.opaque) opaque = true;
+      return known;
+    }
+    if (only?.kind === 'unknown' && only.placeholder !== undefined) return only.placeholder;
+    // A resource attribute (`${User.Arn}`) is one template-wide name; anything else is not.
+    if (!(only?.kind === 'resource' && !(name in vars))) opaque = true;
+    return whole;
   });
-  return [text(out.replace(/\$\{!/g, '${'))];
+  const result = out.replace(/\$\{!/g, '${');
+  return [opaque ? { kind: 'text', text: result, opaque: true } : text(result)];
 }
 
 /** Properties holding the name that `Ref` returns, for the resource types whose Ref is their name. */
@@ -220,13 +258,33 @@ function onlyText(values: CfnValue[]): string | undefined {
   return values.length === 1 && values[0]?.kind === 'text' ? values[0].text : undefined;
 }
 
+/** Fn::Join: known when every part is known or one template-wide unknown name (kept as `${Name}`). */
 function joinTexts(parts: CfnValue[], delimiter: string): CfnValue {
-  const texts = parts.map((p) => (p.kind === 'text' ? p.text : undefined));
-  if (texts.every((p) => p !== undefined)) return text(texts.join(delimiter));
+  const texts = parts.map((p) =>
+    p.kind === 'text' ? p.text : p.kind === 'unknown' ? p.placeholder : undefined,
+  );
+  if (texts.every((p) => p !== undefined)) {
+    const joined = texts.join(delimiter);
+    return parts.some((p) => p.kind === 'text' && p.opaque)
+      ? { kind: 'text', text: joined, opaque: true }
+      : text(joined);
+  }
   const why = parts.find((p) => p.kind === 'unknown');
   return unknown(
     `Fn::Join over a value known only at deployment${why?.kind === 'unknown' ? ` (${why.why})` : ''}`,
   );
+}
+
+/** A name that can be compared with other names: known, or partly known only through template-wide names. */
+export function comparableName(value: CfnValue, t: CfnTemplateView): string | undefined {
+  if (value.kind === 'text' && value.opaque) return undefined;
+  if (value.kind === 'unknown') return value.placeholder;
+  return textOf(value, t);
+}
+
+/** Whether a name keeps an unknown part (`${AWS::StackName}-ci`). */
+export function isPartlyKnown(name: string): boolean {
+  return name.includes('${');
 }
 
 function onlyValue(values: CfnValue[]): CfnValue | undefined {

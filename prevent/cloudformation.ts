@@ -7,9 +7,12 @@ import {
   type IacUserCandidate,
   policyNameFromArn,
 } from './candidate.js';
+import { expandForEach, type ForEachExpansion, hasForEach } from './cfn-foreach.js';
 import {
   type CfnTemplateView,
   type CfnValue,
+  comparableName,
+  isPartlyKnown,
   resolveList,
   resolveObjectList,
   resolveScalar,
@@ -58,9 +61,10 @@ const USER = 'AWS::IAM::User';
 export function cloudFormationCandidates(
   file: string,
   rawTemplate: unknown,
-  lineOf: (logicalId: string) => number | undefined = () => undefined,
+  writtenLineOf: (logicalId: string) => number | undefined = () => undefined,
 ): IacUserCandidate[] {
-  const parsed = CfnTemplateSchema.safeParse(rawTemplate);
+  const expansion = expandResources(file, rawTemplate);
+  const parsed = CfnTemplateSchema.safeParse(expansion?.template ?? rawTemplate);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InputError(
@@ -68,6 +72,12 @@ export function cloudFormationCandidates(
     );
   }
   const template = parsed.data;
+  const loopNotes = (logicalId: string) => expansion?.notesOf.get(logicalId) ?? [];
+  /** A resource a loop made is at the loop's line. */
+  const lineOf = (logicalId: string): number | undefined => {
+    const loop = expansion?.loopOf.get(logicalId);
+    return writtenLineOf(logicalId) ?? (loop !== undefined ? writtenLineOf(loop) : undefined);
+  };
   const view: CfnTemplateView = {
     parameters: template.Parameters ?? {},
     mappings: template.Mappings ?? {},
@@ -76,25 +86,36 @@ export function cloudFormationCandidates(
   const builders = new Map<string, CandidateBuilder>();
 
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
-    if (resource.Type === USER) builders.set(logicalId, userBuilder(file, logicalId, resource, view, lineOf));
+    if (resource.Type === USER) {
+      const b = userBuilder(file, logicalId, resource, view, lineOf);
+      b.notes.push(...loopNotes(logicalId));
+      builders.set(logicalId, b);
+    }
   }
 
-  /** The candidate a Users entry points to: a user of the template (by Ref or by name) or one defined elsewhere. */
+  /**
+   * The candidate a Users entry points to: a user of the template (by Ref, or by a name that resolves to the
+   * same text as its UserName, whichever functions build the two), or one defined elsewhere.
+   */
   const target = (value: CfnValue, from: string): CandidateBuilder => {
     if (value.kind === 'resource' && template.Resources[value.logicalId]?.Type === USER) {
       return builders.get(value.logicalId) as CandidateBuilder;
     }
-    const name = textOf(value, view);
+    const name = comparableName(value, view);
     if (name !== undefined) {
-      for (const b of builders.values()) if (b.names.some((n) => sameIamName(n, name))) return b;
-      return externalBuilder(builders, file, `name:${name.toLowerCase()}`, name, lineOf(from), [
-        `user ${name} is not defined in this file: its other policies, path and tags are not known here`,
-      ]);
+      for (const b of builders.values()) if (b.matchNames.some((n) => sameName(n, name))) return b;
+      if (!isPartlyKnown(name)) {
+        return externalBuilder(builders, file, `name:${name.toLowerCase()}`, name, lineOf(from), [
+          `user ${name} is not defined in this file: its other policies, path and tags are not known here`,
+        ]);
+      }
     }
     const why =
       value.kind === 'unknown'
         ? value.why
-        : `a ${template.Resources[(value as { logicalId: string }).logicalId]?.Type} resource`;
+        : value.kind === 'text'
+          ? `the name is only partly known (${value.text}) and matches no user of this template`
+          : `a ${template.Resources[(value as { logicalId: string }).logicalId]?.Type} resource`;
     return externalBuilder(
       builders,
       file,
@@ -111,6 +132,11 @@ export function cloudFormationCandidates(
     const line = lineOf(logicalId);
     const condition =
       resource.Condition !== undefined ? ` (only when condition ${resource.Condition} is true)` : '';
+    const targetOf = (user: CfnValue): CandidateBuilder => {
+      const b = target(user, logicalId);
+      b.notes.push(...loopNotes(logicalId));
+      return b;
+    };
     switch (resource.Type) {
       case 'AWS::IAM::Policy':
       case 'AWS::IAM::UserPolicy': {
@@ -120,7 +146,7 @@ export function cloudFormationCandidates(
             ? resolveScalar(props.UserName, view).filter((v) => v.kind !== 'none')
             : resolveList(props.Users, view);
         for (const user of users) {
-          const b = target(user, logicalId);
+          const b = targetOf(user);
           b.attachments.push({
             kind: 'inline',
             name: name.label,
@@ -143,7 +169,7 @@ export function cloudFormationCandidates(
               }
             : policyLabel(named, logicalId);
         for (const user of resolveList(props.Users, view)) {
-          const b = target(user, logicalId);
+          const b = targetOf(user);
           b.attachments.push({
             kind: 'managed',
             name: name.label,
@@ -160,7 +186,7 @@ export function cloudFormationCandidates(
       case 'AWS::IAM::UserToGroupAddition': {
         const group = resolveScalar(props.GroupName, view);
         for (const user of resolveList(props.Users, view)) {
-          const b = target(user, logicalId);
+          const b = targetOf(user);
           for (const g of group) {
             const groupName = textOf(g, view);
             if (groupName !== undefined) b.groups.push(groupName);
@@ -175,8 +201,36 @@ export function cloudFormationCandidates(
   return [...builders.values()].map((b) => b.build());
 }
 
+/**
+ * The template with its Fn::ForEach loops expanded, when Resources has any (undefined otherwise, and when the
+ * template is too malformed to read its Parameters: the schema then says what is wrong).
+ */
+function expandResources(
+  file: string,
+  raw: unknown,
+): (ForEachExpansion & { template: Record<string, unknown> }) | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const resources = (raw as { Resources?: unknown }).Resources;
+  if (
+    resources === null ||
+    typeof resources !== 'object' ||
+    Array.isArray(resources) ||
+    !hasForEach(resources)
+  )
+    return undefined;
+  const sections = CfnTemplateSchema.pick({ Parameters: true, Mappings: true }).safeParse(raw);
+  if (!sections.success) return undefined;
+  const expansion = expandForEach(file, resources as Record<string, unknown>, {
+    parameters: sections.data.Parameters ?? {},
+    mappings: sections.data.Mappings ?? {},
+  });
+  return { ...expansion, template: { ...(raw as Record<string, unknown>), Resources: expansion.resources } };
+}
+
 interface CandidateBuilder {
   readonly names: string[];
+  /** The names a Users entry may give to mean this user (see sameName). */
+  readonly matchNames: string[];
   readonly groups: string[];
   readonly attachments: IacAttachment[];
   readonly notes: string[];
@@ -194,6 +248,7 @@ function userBuilder(
   const notes: string[] = [];
   const line = lineOf(logicalId);
   const names: string[] = [];
+  const matchNames: string[] = [];
   if (props.UserName === undefined) {
     names.push(logicalId);
     notes.push(
@@ -201,8 +256,13 @@ function userBuilder(
     );
   } else {
     for (const v of resolveScalar(props.UserName, view)) {
-      if (v.kind === 'text') names.push(v.text);
-      else if (v.kind === 'unknown') notes.push(`the user name is not known before deployment: ${v.why}`);
+      const comparable = comparableName(v, view);
+      if (comparable !== undefined) matchNames.push(comparable);
+      if (v.kind === 'text') {
+        names.push(v.text);
+        if (isPartlyKnown(v.text))
+          notes.push(`the user name is only partly known before deployment: ${v.text}`);
+      } else if (v.kind === 'unknown') notes.push(`the user name is not known before deployment: ${v.why}`);
     }
     if (names.length === 0) names.push(logicalId);
   }
@@ -241,6 +301,7 @@ function userBuilder(
   const suppressed = isSuppressed(resource);
   return {
     names,
+    matchNames,
     groups,
     attachments,
     notes,
@@ -279,6 +340,7 @@ function externalBuilder(
   const allNotes = [...notes];
   const builder: CandidateBuilder = {
     names: [name],
+    matchNames: key.startsWith('name:') ? [name] : [],
     groups,
     attachments,
     notes: allNotes,
@@ -342,6 +404,14 @@ function policyLabel(values: CfnValue[], logicalId: string): { label: string; no
 export function isSuppressed(resource: { readonly Metadata?: Record<string, unknown> | undefined }): boolean {
   const guard = resource.Metadata?.guard as { SuppressedRules?: unknown } | undefined;
   return Array.isArray(guard?.SuppressedRules) && guard.SuppressedRules.includes(IAM_USER_NO_POLICIES_CHECK);
+}
+
+/**
+ * Whether two resolved names are one user's: as IAM compares names (without regard to case) when fully known;
+ * exactly when they keep unknown parts, whose `${Name}` placeholders are case-sensitive template names.
+ */
+function sameName(a: string, b: string): boolean {
+  return isPartlyKnown(a) || isPartlyKnown(b) ? a === b : sameIamName(a, b);
 }
 
 function lineField(line: number | undefined): { line?: number } {

@@ -25,9 +25,27 @@ const ResourceChangeSchema = z
   })
   .loose();
 
+interface ConfigExpression {
+  references?: unknown;
+}
+
 interface ConfigModule {
   resources?: { address: string; expressions?: Record<string, unknown> }[];
-  module_calls?: Record<string, { module?: ConfigModule }>;
+  /** Each call's inputs (`expressions`), as the call is written in this module. */
+  module_calls?: Record<string, { module?: ConfigModule; expressions?: Record<string, ConfigExpression> }>;
+  outputs?: Record<string, { expression?: ConfigExpression }>;
+}
+
+/**
+ * A plan's configuration, by module path without instance keys (`module.team.`; the root is ``): each
+ * resource's expressions, each module's inputs as its caller writes them, and each module's outputs. This is
+ * what lets a reference be followed across a module boundary (`var.user` to the caller's
+ * `aws_iam_user.ci.name`, `module.ops.user_name` to the module's `aws_iam_user.this`).
+ */
+interface Configuration {
+  readonly resources: Map<string, Record<string, unknown>>;
+  readonly inputs: Map<string, Record<string, ConfigExpression>>;
+  readonly outputs: Map<string, Record<string, ConfigExpression>>;
 }
 
 /**
@@ -81,7 +99,7 @@ export function terraformCandidates(
   const plan = parsed.data;
   const managed = plan.resource_changes.filter((r) => (r.mode ?? 'managed') === 'managed');
   const byAddress = new Map(managed.map((r) => [r.address, r]));
-  const expressions = configurationExpressions(plan.configuration?.root_module as ConfigModule | undefined);
+  const config = readConfiguration(plan.configuration?.root_module as ConfigModule | undefined);
 
   /** Why a value is not known: the reason read from source, or what a plan says. */
   const unknownWhy = (r: ResourceChange, attribute: string, subject: string): string => {
@@ -128,9 +146,7 @@ export function terraformCandidates(
   const userFor = (r: ResourceChange, attribute: string, value: unknown, byReference = true): Builder => {
     const knownName =
       typeof value === 'string' && (!byReference || !isUnknown(r, attribute)) ? value : undefined;
-    const referenced = byReference
-      ? referencedInstances(expressions, r.address, attribute, users.keys())
-      : [];
+    const referenced = byReference ? referencedInstances(config, r.address, attribute, users.keys()) : [];
     const byName = (candidates: readonly string[]) =>
       knownName === undefined
         ? undefined
@@ -154,7 +170,7 @@ export function terraformCandidates(
     if (!isUnknown(r, 'policy_arn') && typeof after.policy_arn === 'string') {
       return { name: policyNameFromArn(after.policy_arn), arn: after.policy_arn };
     }
-    const policy = referencedAddress(expressions, r.address, 'policy_arn', byAddress.keys());
+    const policy = referencedAddress(config, r.address, 'policy_arn', byAddress.keys());
     const policyAfter = policy !== undefined ? byAddress.get(policy)?.change.after : undefined;
     if (policy !== undefined && typeof policyAfter?.name === 'string') {
       return { name: policyAfter.name, arn: `(arn of ${policy}, known after apply)` };
@@ -182,7 +198,7 @@ export function terraformCandidates(
       }
       case 'aws_iam_policy_attachment': {
         const policy = policyFrom(r);
-        for (const target of listTargets(r, 'users', expressions, users)) {
+        for (const target of listTargets(r, 'users', config, users)) {
           const u = typeof target === 'string' ? userFor(r, 'users', target, false) : target;
           u.attachments.push({
             kind: 'managed',
@@ -219,7 +235,7 @@ export function terraformCandidates(
       }
       case 'aws_iam_group_membership': {
         if (typeof after.group !== 'string') break;
-        for (const target of listTargets(r, 'users', expressions, users)) {
+        for (const target of listTargets(r, 'users', config, users)) {
           (typeof target === 'string' ? userFor(r, 'users', target, false) : target).groups.push(after.group);
         }
         break;
@@ -303,7 +319,7 @@ function isUnknown(r: ResourceChange, attribute: string): boolean {
 function listTargets(
   r: ResourceChange,
   attribute: string,
-  expressions: Map<string, Record<string, unknown>>,
+  config: Configuration,
   users: Map<string, Builder>,
 ): (string | Builder)[] {
   const values = r.change.after?.[attribute];
@@ -315,7 +331,7 @@ function listTargets(
       )
     : [];
   const addresses = [...users.keys()];
-  const referenced = referencedAddresses(expressions, r.address, attribute)
+  const referenced = referencedAddresses(config, r.address, attribute)
     .flatMap((ref) => {
       const exact = addresses.filter((a) => a === ref);
       return exact.length > 0 ? exact : addresses.filter((a) => withoutIndexes(a) === withoutIndexes(ref));
@@ -328,18 +344,24 @@ function listTargets(
   return known;
 }
 
-/** Module-prefixed resource address (without count/for_each index) to its configuration expressions. */
-function configurationExpressions(root: ConfigModule | undefined): Map<string, Record<string, unknown>> {
-  const out = new Map<string, Record<string, unknown>>();
+/** The configuration by module path (see Configuration). */
+function readConfiguration(root: ConfigModule | undefined): Configuration {
+  const config: Configuration = { resources: new Map(), inputs: new Map(), outputs: new Map() };
   const walk = (module: ConfigModule | undefined, prefix: string, depth: number): void => {
     if (module === undefined || depth > 20) return;
-    for (const r of module.resources ?? []) out.set(`${prefix}${r.address}`, r.expressions ?? {});
+    for (const r of module.resources ?? [])
+      config.resources.set(`${prefix}${r.address}`, r.expressions ?? {});
+    config.outputs.set(
+      prefix,
+      Object.fromEntries(Object.entries(module.outputs ?? {}).map(([k, o]) => [k, o.expression ?? {}])),
+    );
     for (const [name, call] of Object.entries(module.module_calls ?? {})) {
+      config.inputs.set(`${prefix}module.${name}.`, call.expressions ?? {});
       walk(call.module, `${prefix}module.${name}.`, depth + 1);
     }
   };
   walk(root, '', 0);
-  return out;
+  return config;
 }
 
 /** Splits `module.a["x"].aws_iam_user.b[0]` into its module instance prefix and the resource part. */
@@ -355,22 +377,51 @@ const withoutIndexes = (address: string): string => address.replace(/\[[^\]]*\]/
  * refers to aws_iam_user.alice), in the referring resource's module instance. Terraform's plan keeps these
  * references even where the value itself is known only after apply.
  */
-function referencedAddresses(
-  expressions: Map<string, Record<string, unknown>>,
-  address: string,
-  attribute: string,
-): string[] {
+function referencedAddresses(config: Configuration, address: string, attribute: string): string[] {
   const { modulePrefix } = splitAddress(address);
-  const expression = expressions.get(address) ?? expressions.get(withoutIndexes(address));
-  const references = (expression?.[attribute] as { references?: unknown } | undefined)?.references;
-  if (!Array.isArray(references)) return [];
-  return references
-    .filter((ref): ref is string => typeof ref === 'string')
-    .flatMap((ref) => {
-      const parts = ref.split('.');
-      const size = parts[0] === 'data' ? 3 : 2;
-      return parts.length >= size ? [`${modulePrefix}${parts.slice(0, size).join('.')}`] : [];
-    });
+  const expression = config.resources.get(address) ?? config.resources.get(withoutIndexes(address));
+  const out = new Set<string>();
+  followReferences(config, modulePrefix, expression?.[attribute] as ConfigExpression | undefined, out, 0);
+  return [...out];
+}
+
+/**
+ * Adds the resource addresses an expression refers to, in module instance `prefix`: a resource reference as
+ * it is; `var.x` through the caller's input x (in the caller's instance); `module.m.out` through m's output.
+ */
+function followReferences(
+  config: Configuration,
+  prefix: string,
+  expression: ConfigExpression | undefined,
+  out: Set<string>,
+  depth: number,
+): void {
+  const references = expression?.references;
+  if (!Array.isArray(references) || depth > 20) return;
+  for (const ref of references) {
+    if (typeof ref !== 'string') continue;
+    const parts = ref.split('.');
+    if (parts[0] === 'var' && parts[1] !== undefined) {
+      const call = /^(.*?)(module\.[^.[]+(?:\[[^\]]*\])?\.)$/.exec(prefix);
+      if (call === null) continue;
+      const input = config.inputs.get(withoutIndexes(prefix))?.[parts[1]];
+      followReferences(config, call[1] ?? '', input, out, depth + 1);
+      continue;
+    }
+    const output = /^module\.([^.[]+)(\[[^\]]*\])?\.([^.[]+)/.exec(ref);
+    if (output !== null) {
+      const child = `${prefix}module.${output[1]}${output[2] ?? ''}.`;
+      const expression = config.outputs.get(withoutIndexes(child))?.[output[3] as string];
+      followReferences(config, child, expression, out, depth + 1);
+      continue;
+    }
+    const size = parts[0] === 'data' ? 3 : 2;
+    if (
+      parts.length >= size &&
+      !['each', 'count', 'local', 'path', 'terraform', 'self'].includes(parts[0] as string)
+    )
+      out.add(`${prefix}${parts.slice(0, size).join('.')}`);
+  }
 }
 
 /**
@@ -379,13 +430,13 @@ function referencedAddresses(
  * (`aws_iam_user.u`, as `aws_iam_user.u[each.key]` is recorded).
  */
 function referencedInstances(
-  expressions: Map<string, Record<string, unknown>>,
+  config: Configuration,
   address: string,
   attribute: string,
   known: Iterable<string>,
 ): string[] {
   const all = [...known];
-  for (const ref of referencedAddresses(expressions, address, attribute)) {
+  for (const ref of referencedAddresses(config, address, attribute)) {
     const exact = all.filter((a) => a === ref);
     if (exact.length > 0) return exact;
     const instances = all.filter((a) => withoutIndexes(a) === withoutIndexes(ref));
@@ -396,11 +447,11 @@ function referencedInstances(
 
 /** The one instance an attribute refers to (a policy), or undefined when it names none or several. */
 function referencedAddress(
-  expressions: Map<string, Record<string, unknown>>,
+  config: Configuration,
   address: string,
   attribute: string,
   known: Iterable<string>,
 ): string | undefined {
-  const instances = referencedInstances(expressions, address, attribute, known);
+  const instances = referencedInstances(config, address, attribute, known);
   return instances.length === 1 ? instances[0] : undefined;
 }

@@ -88,6 +88,19 @@ describe('iam-user-policies check-template', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('a template with Fn::ForEach, one loop not known before deployment: exit 1 (not 2), a row per copy and the loop named', async () => {
+    const run = await checkTemplate('test/fixtures/templates/foreach-users.yaml');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(
+      /^search-deployer\s+NON_COMPLIANT\s+\S+foreach-users\.yaml:\d+ \(Deployersearch\)/m,
+    );
+    expect(run.stdout).toMatch(/note: .*loop Fn::ForEach::EnvironmentOperators is expanded once/);
+    // A name only partly known is not flagged as one IAM would refuse.
+    expect(run.stdout).toMatch(/^operator-\$\{EnvironmentOperators\.Env\}\s+NON_COMPLIANT/m);
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('8 users: 6 NON_COMPLIANT, 2 COMPLIANT');
+  });
+
   it('exits 0 when every user gets its permissions from groups', async () => {
     const run = await checkTemplate(COMPLIANT_TEMPLATE);
     expect(run.code).toBe(0);

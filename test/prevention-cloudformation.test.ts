@@ -303,3 +303,208 @@ describe('check-template on other forms of CloudFormation', () => {
     expect(findings[0]?.verdict.compliance).toBe('NON_COMPLIANT');
   });
 });
+
+/** `${name}` as Fn::Sub writes it (a CloudFormation placeholder, not a JavaScript one). */
+const v = (name: string) => `\${${name}}`;
+
+describe('check-template on Fn::ForEach (AWS::LanguageExtensions)', () => {
+  const FOREACH = 'test/fixtures/templates/foreach-users.yaml';
+  const forEachText = readFileSync(FOREACH, 'utf8');
+  const findings = check(forEachText, defaults, FOREACH);
+
+  it('a loop over a CommaDelimitedList default makes one user per item, each with its own policy, at the loop line', () => {
+    const payments = user(findings, 'payments-deployer');
+    const search = user(findings, 'search-deployer');
+    expect(payments.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(policyNames(payments)).toEqual(['payments-deploy (inline)']);
+    expect(policyNames(search)).toEqual(['search-deploy (inline)']);
+    expect([payments.candidate.address, payments.user.path]).toEqual(['Deployerpayments', '/ci/']);
+    expect(payments.candidate.line).toBe(lineOf(forEachText, "'Fn::ForEach::TeamDeployers':"));
+    expect(payments.candidate.notes).toEqual([]);
+  });
+
+  it('a loop over a literal list with &{} in the key: users given access through a group are COMPLIANT', () => {
+    const readers = findings.filter((f) => f.candidate.address?.startsWith('Reader'));
+    expect(readers.map((f) => [f.candidate.address, f.user.userName, f.verdict.compliance])).toEqual([
+      ['Readeranalima', 'ana.lima', 'COMPLIANT'],
+      ['Readerbochen', 'bo-chen', 'COMPLIANT'],
+    ]);
+    expect(readers[0]?.user.groupNames).toEqual(['developers']);
+  });
+
+  it('nested loops make a user per combination, each with the inline policy its items name', () => {
+    expect(policyNames(user(findings, 'support-payments-eu-west-1'))).toEqual(['support-eu-west-1 (inline)']);
+    expect(policyNames(user(findings, 'support-payments-us-east-1'))).toEqual(['support-us-east-1 (inline)']);
+  });
+
+  it('a loop whose collection is not known is judged once as written: its policies count, with a note naming the loop', () => {
+    const operator = findings.find((f) => f.candidate.address === `Operator${v('EnvironmentOperators.Env')}`);
+    expect(operator?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(operator && policyNames(operator)).toEqual(['PowerUserAccess (managed)']);
+    const note =
+      /loop Fn::ForEach::EnvironmentOperators is expanded once: .*parameter Environments has no default/;
+    expect(operator?.candidate.notes.join('\n')).toMatch(note);
+    const auditor = user(findings, 'auditor');
+    expect(auditor.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(policyNames(auditor)).toEqual([`audit-${v('EnvironmentOperators.Env')} (managed)`]);
+    expect(auditor.candidate.notes.join('\n')).toMatch(note);
+    expect(findings).toHaveLength(8);
+  });
+
+  it('exemptions apply to the user each copy makes, not to its siblings', () => {
+    const exempt = check(forEachText, parseRuleParameters({ exemptUserNames: 'search-deployer' }), FOREACH);
+    expect(user(exempt, 'search-deployer').verdict.compliance).toBe('COMPLIANT');
+    expect(user(exempt, 'payments-deployer').verdict.compliance).toBe('NON_COMPLIANT');
+  });
+
+  it('the same loop in a JSON template gets the same verdicts', () => {
+    const json = JSON.stringify({
+      Transform: 'AWS::LanguageExtensions',
+      Resources: {
+        'Fn::ForEach::Bots': [
+          'Bot',
+          ['build', 'release'],
+          {
+            [`Bot${v('Bot')}`]: {
+              Type: 'AWS::IAM::User',
+              Properties: {
+                UserName: { 'Fn::Sub': `${v('Bot')}-bot` },
+                ManagedPolicyArns: ['arn:aws:iam::aws:policy/AWSCodeArtifactReadOnlyAccess'],
+              },
+            },
+          },
+        ],
+      },
+    });
+    const bots = check(json, defaults, 'bots.json');
+    expect(bots.map((f) => [f.user.userName, f.verdict.compliance])).toEqual([
+      ['build-bot', 'NON_COMPLIANT'],
+      ['release-bot', 'NON_COMPLIANT'],
+    ]);
+  });
+
+  it('a malformed loop, a loop making one logical ID twice, and a runaway expansion are InputErrors naming the loop', () => {
+    const template = (loop: unknown) => JSON.stringify({ Resources: { 'Fn::ForEach::Users': loop } });
+    const user = { Type: 'AWS::IAM::User', Properties: { UserName: { Ref: 'Name' } } };
+    expect(() => check(template(['Name', ['a', 'b']]), defaults, 'bad.json')).toThrow(
+      /bad\.json: Fn::ForEach::Users: Fn::ForEach takes \[Identifier, Collection/,
+    );
+    expect(() => check(template(['Name', ['a', 'b'], { Same: user }]), defaults, 'dup.json')).toThrow(
+      /dup\.json: Fn::ForEach::Users makes the logical ID Same twice/,
+    );
+    const eleven = Array.from({ length: 11 }, (_, i) => `v${i}`);
+    const nested = [
+      'A',
+      eleven,
+      {
+        'Fn::ForEach::B': [
+          'B',
+          eleven,
+          { 'Fn::ForEach::C': ['C', eleven, { [`U${v('A')}${v('B')}${v('C')}`]: user }] },
+        ],
+      },
+    ];
+    expect(() => check(template(nested), defaults, 'big.json')).toThrow(
+      /big\.json: Fn::ForEach loops make more than 1000 copies/,
+    );
+  });
+});
+
+describe('check-template recognises one user named through different intrinsics', () => {
+  const judge = (text: string, params = defaults) => check(text, params, 'names.yaml');
+  const policy = (id: string, users: string) =>
+    [
+      `  ${id}:`,
+      '    Type: AWS::IAM::Policy',
+      '    Properties:',
+      `      PolicyName: ${id.toLowerCase()}`,
+      '      PolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "s3:GetObject", Resource: "*" }] }',
+      `      Users: [${users}]`,
+    ].join('\n');
+
+  it('a policy attached through !Join to a user named by !Sub from the same pseudo parameter is credited to it, and honours its tag', () => {
+    const text = [
+      'Resources:',
+      '  CiUser:',
+      '    Type: AWS::IAM::User',
+      '    Properties:',
+      `      UserName: !Sub '${v('AWS::StackName')}-ci'`,
+      '      Tags: [{ Key: break-glass, Value: "true" }]',
+      policy('CiArtifacts', "!Join ['', [!Ref 'AWS::StackName', '-ci']]"),
+    ].join('\n');
+    const findings = judge(text);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.candidate.address).toBe('CiUser');
+    expect(findings[0] && policyNames(findings[0])).toEqual(['ciartifacts (inline)']);
+    expect(findings[0]?.verdict.compliance).toBe('NON_COMPLIANT');
+    const exempt = judge(text, parseRuleParameters({ exemptionTagKey: 'break-glass' }));
+    expect(exempt).toHaveLength(1);
+    expect(exempt[0]?.verdict.compliance).toBe('COMPLIANT');
+    expect(exempt[0]?.verdict.annotation).toMatch(/Exempt/);
+  });
+
+  it('!Sub, !Join, a literal and an AWS::IAM::UserPolicy with parameters resolved or not all reach one user', () => {
+    const text = [
+      'Parameters:',
+      '  Team: { Type: String, Default: payments }',
+      '  Env: { Type: String }',
+      'Resources:',
+      '  Deployer:',
+      '    Type: AWS::IAM::User',
+      `    Properties: { UserName: !Sub '${v('Team')}-deployer' }`,
+      policy('FromJoin', "!Join ['-', [!Ref Team, deployer]]"),
+      policy('FromLiteral', 'payments-deployer'),
+      '  EnvDeployer:',
+      '    Type: AWS::IAM::User',
+      "    Properties: { UserName: !Join ['-', [!Ref Env, deployer]] }",
+      '  EnvInline:',
+      '    Type: AWS::IAM::UserPolicy',
+      '    Properties:',
+      '      PolicyName: env-inline',
+      '      PolicyDocument: { Version: "2012-10-17", Statement: [] }',
+      `      UserName: !Sub '${v('Env')}-deployer'`,
+    ].join('\n');
+    const findings = judge(text);
+    expect(findings.map((f) => f.candidate.address)).toEqual(['Deployer', 'EnvDeployer']);
+    expect(policyNames(user(findings, 'payments-deployer'))).toEqual([
+      'fromjoin (inline)',
+      'fromliteral (inline)',
+    ]);
+    const env = user(findings, `${v('Env')}-deployer`);
+    expect(policyNames(env)).toEqual(['env-inline (inline)']);
+    expect(env.candidate.notes).toContain(
+      `the user name is only partly known before deployment: ${v('Env')}-deployer`,
+    );
+    const exempt = judge(text, parseRuleParameters({ exemptUserNames: 'payments-deployer' }));
+    expect(user(exempt, 'payments-deployer').verdict.compliance).toBe('COMPLIANT');
+    expect(exempt).toHaveLength(2);
+  });
+
+  it('names that differ, or keep an unknown that is not one template-wide name, are not taken for the user: the policy is still a finding', () => {
+    const text = [
+      'Parameters:',
+      '  Prefix: { Type: String }',
+      'Resources:',
+      '  CiUser:',
+      '    Type: AWS::IAM::User',
+      `    Properties: { UserName: !Sub '${v('AWS::StackName')}-ci', Tags: [{ Key: break-glass, Value: 'true' }] }`,
+      policy('ToCd', "!Join ['', [!Ref 'AWS::StackName', '-cd']]"),
+      '  PrefixUser:',
+      '    Type: AWS::IAM::User',
+      `    Properties: { UserName: !Sub '${v('Prefix')}-ops', Tags: [{ Key: break-glass, Value: 'true' }] }`,
+      policy('ToImported', `!Sub ['${v('Prefix')}-ops', { Prefix: !ImportValue shared-prefix }]`),
+    ].join('\n');
+    const findings = judge(text, parseRuleParameters({ exemptionTagKey: 'break-glass' }));
+    const unknownUsers = findings.filter((f) => f.candidate.address === undefined);
+    expect(unknownUsers.map((f) => [policyNames(f), f.verdict.compliance])).toEqual([
+      [['tocd (inline)'], 'NON_COMPLIANT'],
+      [['toimported (inline)'], 'NON_COMPLIANT'],
+    ]);
+    expect(unknownUsers[0]?.candidate.notes.join('\n')).toMatch(
+      /only partly known \(\$\{AWS::StackName\}-cd\)/,
+    );
+    expect(
+      findings.filter((f) => f.candidate.address !== undefined).map((f) => f.verdict.compliance),
+    ).toEqual(['COMPLIANT', 'COMPLIANT']);
+  });
+});

@@ -102,3 +102,27 @@ describe('check-template on a Terraform plan it cannot read', () => {
     );
   });
 });
+
+describe('check-template on a Terraform plan with child modules', () => {
+  const MODULES = 'test/fixtures/templates/terraform-plan-modules.json';
+  const text = readFileSync(MODULES, 'utf8');
+  const judge = (params = parseRuleParameters({})) => checkTexts([{ file: MODULES, text }], params);
+  const byAddress = (findings: IacFinding[]) =>
+    findings.map((f) => [f.candidate.address, policyNames(f), f.verdict.compliance]);
+
+  it('an attachment in a module whose user and policy are module inputs is credited to the caller’s user and policy', () => {
+    expect(byAddress(judge())).toEqual([
+      ['aws_iam_user.ci', ['deploy-artifacts (managed)'], 'NON_COMPLIANT'],
+      ['aws_iam_user.release', ['deploy-artifacts (managed)'], 'NON_COMPLIANT'],
+      ['module.ops.aws_iam_user.this', ['ops-break-fix (inline)'], 'NON_COMPLIANT'],
+    ]);
+  });
+
+  it('the user it reaches through the module honours its exemption tag, and no second (unknown) user is reported', () => {
+    expect(byAddress(judge(parseRuleParameters({ exemptionTagKey: 'break-glass' })))).toEqual([
+      ['aws_iam_user.ci', ['deploy-artifacts (managed)'], 'COMPLIANT'],
+      ['aws_iam_user.release', ['deploy-artifacts (managed)'], 'NON_COMPLIANT'],
+      ['module.ops.aws_iam_user.this', ['ops-break-fix (inline)'], 'NON_COMPLIANT'],
+    ]);
+  });
+});
