@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Aspects, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { CfnUser } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
+import { readIacInputs } from '../cli/iac-inputs.js';
 import { IamUserPolicyGuard } from '../infra/iam-user-policy-guard.js';
-import { checkTexts } from '../prevent/check.js';
+import { checkDocuments, checkTexts } from '../prevent/check.js';
 import { evaluateConfigurationItem } from '../rule/evaluate-item.js';
 import { parseRuleParameters } from '../rule/parameters.js';
 import { ConfigurationItemSchema } from '../rule/schemas/config-rule-event.js';
@@ -164,6 +167,37 @@ function viaCheckTemplate(c: SharedCase) {
   return findings[0]?.verdict;
 }
 
+/** check-template's answer on Terraform source: the same user written as .tf resources. */
+async function viaTerraformSource(c: SharedCase) {
+  const dir = mkdtempSync(join(tmpdir(), 'shared-tf-'));
+  const tags = Object.entries(c.tags ?? {})
+    .map(([k, v]) => `    ${JSON.stringify(k)} = ${JSON.stringify(v)}`)
+    .join('\n');
+  const blocks = [
+    `resource "aws_iam_user" "the_user" {\n  name = ${JSON.stringify(c.userName)}\n  path = ${JSON.stringify(c.path ?? '/')}\n  tags = {\n${tags}\n  }\n}`,
+    ...(c.managedArns ?? []).map(
+      (arn, i) =>
+        `resource "aws_iam_user_policy_attachment" "managed_${i}" {\n  user       = aws_iam_user.the_user.name\n  policy_arn = ${JSON.stringify(arn)}\n}`,
+    ),
+    ...(c.inline ?? []).map(
+      (name, i) =>
+        `resource "aws_iam_user_policy" "inline_${i}" {\n  name   = ${JSON.stringify(name)}\n  user   = aws_iam_user.the_user.name\n  policy = jsonencode({ Version = "2012-10-17", Statement = [] })\n}`,
+    ),
+    ...((c.groups ?? []).length > 0
+      ? [
+          `resource "aws_iam_user_group_membership" "groups" {\n  user   = aws_iam_user.the_user.name\n  groups = ${JSON.stringify(c.groups)}\n}`,
+        ]
+      : []),
+  ];
+  writeFileSync(join(dir, 'main.tf'), `${blocks.join('\n\n')}\n`);
+  const findings = checkDocuments(
+    await readIacInputs([dir], { vars: [], varFiles: [] }),
+    parseRuleParameters(c.parameters ?? {}),
+  );
+  expect(findings).toHaveLength(1);
+  return findings[0]?.verdict;
+}
+
 /** The CDK Aspect's answer: the error annotations on a CfnUser. */
 function viaAspect(c: SharedCase) {
   const app = new App();
@@ -182,11 +216,16 @@ function viaAspect(c: SharedCase) {
     .map((m) => String(m.entry.data));
 }
 
-describe('the Config rule, check-template and the CDK Aspect give the same verdict for the same user', () => {
-  it.each(CASES)('$title: $expected everywhere', (c) => {
+describe('the Config rule, check-template (CloudFormation and Terraform source) and the CDK Aspect give the same verdict for the same user', () => {
+  it.each(CASES)('$title: $expected everywhere', async (c) => {
     const rule = viaConfigRule(c);
     const template = viaCheckTemplate(c);
+    const terraform = await viaTerraformSource(c);
     const aspectErrors = viaAspect(c);
+
+    expect(terraform?.compliance).toBe(c.expected);
+    expect(terraform?.annotation).toBe(rule.annotation);
+    expect(terraform?.exemption).toEqual(rule.exemption);
 
     expect(rule.compliance).toBe(c.expected);
     expect(template?.compliance).toBe(c.expected);
