@@ -61,7 +61,7 @@ let grantsBefore: Record<string, string[]>;
 
 beforeEach(async () => {
   await emptyAccount(iam);
-  await loadMessyAccount(iam, generateMessyAccount({ seed: 5, users: 24 }), 8);
+  await loadMessyAccount(iam, generateMessyAccount({ seed: 5, users: 16 }), 8);
   const [snapshot, quotas] = await Promise.all([readAccountSnapshot(iam), readIamQuotas(iam)]);
   plan = designAccount(snapshot, quotas, { createdAt: '2026-12-01T00:00:00Z' });
   before = await readInventory(iam);
