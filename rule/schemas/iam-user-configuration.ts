@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { IamUser } from '../user.js';
+import { type IamUser, tagRecord } from '../user.js';
 
 /**
  * The `configuration` of an AWS::IAM::User configuration item. Strict on what the verdict reads (lists of
@@ -43,6 +43,6 @@ export function iamUserFromConfiguration(c: IamUserConfiguration): IamUser {
     groupNames: c.groupList,
     managedPolicies: c.attachedManagedPolicies,
     inlinePolicyNames: c.userPolicyList.map((p) => p.policyName),
-    tags: Object.fromEntries(c.tags.map((t) => [t.key, t.value ?? ''])),
+    tags: tagRecord(c.tags.map((t) => [t.key, t.value ?? ''] as const)),
   };
 }
