@@ -5,21 +5,10 @@ import { type IamUser, tagRecord } from '../user.js';
 /** A managed policy ARN: AWS managed (account "aws") or customer managed (a 12-digit account). */
 const POLICY_ARN = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/;
 
-/** Tags as a list of key and value (the configuration's form) or as a key-to-value map (the item's form). */
+/** Tags as a list of key and value; null or absent on items recorded before IAM users had tags. */
 const TagsSchema = z.pipe(
-  z.nullish(
-    z.union([
-      z.array(z.object({ key: z.string(), value: z.nullish(z.string()) })),
-      z.record(z.string(), z.nullish(z.string())),
-    ]),
-  ),
-  z.transform((tags): readonly (readonly [string, string])[] =>
-    tags === null || tags === undefined
-      ? []
-      : Array.isArray(tags)
-        ? tags.map((t) => [t.key, t.value ?? ''] as const)
-        : Object.entries(tags).map(([key, value]) => [key, value ?? ''] as const),
-  ),
+  z.nullish(z.array(z.object({ key: z.string(), value: z.nullish(z.string()) }))),
+  z.transform((tags) => (tags ?? []).map((t) => [t.key, t.value ?? ''] as const)),
 );
 
 /**
