@@ -37,10 +37,18 @@ export function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
       return issue.format === 'datetime'
         ? 'expected an ISO 8601 timestamp with a time zone'
         : `expected the ${issue.format} format`;
-    case 'invalid_union':
-      return 'discriminator' in issue && issue.discriminator !== undefined
-        ? `expected ${String(issue.discriminator)} to be one of the documented values`
+    case 'invalid_union': {
+      if ('discriminator' in issue && issue.discriminator !== undefined)
+        return `expected ${String(issue.discriminator)} to be one of the documented values`;
+      // What each alternative expected: "expected a boolean or "true", "false"".
+      const alternatives = (issue.errors ?? [])
+        .map((branch) => branch[0]?.message)
+        .filter((m): m is string => m?.startsWith('expected ') === true)
+        .map((m) => m.replace(/^expected (one of )?/, '').replace(/, got .*$/, ''));
+      return alternatives.length > 0
+        ? `expected ${alternatives.join(' or ')}${got}`
         : 'matches none of the expected shapes';
+    }
     case 'unrecognized_keys':
       return `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     default:
