@@ -65,20 +65,28 @@ export async function readAccountUsers(iam: IAMClient): Promise<IamUser[]> {
   return users;
 }
 
+/**
+ * A copy of a string that shares no memory with the page it was cut from: V8 may keep a substring as a view
+ * of its parent, which would keep every page's XML (documents included) alive through the names kept.
+ */
+function detached(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 function toIamUser(u: UserDetail): IamUser {
   if (u.UserId === undefined || u.UserName === undefined) {
     throw new Error('GetAccountAuthorizationDetails returned a user without UserId or UserName');
   }
   return {
-    userId: u.UserId,
-    userName: u.UserName,
-    path: u.Path ?? '/',
-    groupNames: u.GroupList ?? [],
+    userId: detached(u.UserId),
+    userName: detached(u.UserName),
+    path: detached(u.Path ?? '/'),
+    groupNames: (u.GroupList ?? []).map(detached),
     managedPolicies: (u.AttachedManagedPolicies ?? []).map((p) => ({
-      policyName: p.PolicyName ?? '',
-      policyArn: p.PolicyArn ?? '',
+      policyName: detached(p.PolicyName ?? ''),
+      policyArn: detached(p.PolicyArn ?? ''),
     })),
-    inlinePolicyNames: (u.UserPolicyList ?? []).map((p) => p.PolicyName ?? ''),
-    tags: tagRecord((u.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''] as const)),
+    inlinePolicyNames: (u.UserPolicyList ?? []).map((p) => detached(p.PolicyName ?? '')),
+    tags: tagRecord((u.Tags ?? []).map((t) => [detached(t.Key ?? ''), detached(t.Value ?? '')] as const)),
   };
 }
