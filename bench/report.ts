@@ -1,3 +1,4 @@
+import { RULE_FUNCTION_MEMORY_MB } from '../infra/rule-function.js';
 import { USERNAME_VARIABLE } from '../remediation/design/username-variable.js';
 import type { ApplyMeasurement } from './apply-design.js';
 import type { ChangeEventMeasurement } from './change-events.js';
@@ -6,6 +7,7 @@ import { MAX_GROUPS_PER_USER, type MessyDesignMeasurement } from './messy-design
 import type { RemediationMeasurement } from './remediation.js';
 import { ROLE_MINING_TIME_LIMIT_MS, type RoleMiningRow } from './role-mining.js';
 import { type BundleShare, RULE_BUNDLE_MAX_BYTES } from './rule-bundle.js';
+import type { MemoryMeasurement, ThrottlingRow } from './scale.js';
 import type { SweepCost, SweepMeasurement } from './sweep.js';
 
 /** Everything one `npm run bench` measured: what bench/results/latest.json holds. */
@@ -40,6 +42,10 @@ export interface BenchResult {
     readonly parts: readonly BundleShare[];
   };
   readonly remediation?: RemediationMeasurement;
+  /** Peak RSS of the bundled rule function sweeping large accounts (bench/scale.ts). */
+  readonly memory?: readonly MemoryMeasurement[];
+  /** First sweeps through a throttling proxy, default SDK retry against the project's (bench/scale.ts). */
+  readonly throttling?: readonly ThrottlingRow[];
   readonly apply?: ApplyMeasurement;
   /** The group-design engine on the HP Labs role-mining datasets, quotas lifted. */
   readonly roleMining?: readonly RoleMiningRow[];
@@ -145,6 +151,23 @@ export function judgeTargets(result: Omit<BenchResult, 'targets'>): Target[] {
     });
   }
   for (const m of result.messyDesign ?? []) targets.push(...messyDesignTargets(m));
+  for (const m of result.memory ?? []) {
+    targets.push({
+      name: `sweep of ${n(m.users)} users with maximal inline policies: peak RSS`,
+      target: `< half the rule function's ${RULE_FUNCTION_MEMORY_MB} MB`,
+      measured: `${m.peakRssMiB} MiB`,
+      met: m.peakRssMiB * 2 < RULE_FUNCTION_MEMORY_MB && m.usersEvaluated === m.users,
+    });
+  }
+  for (const t of result.throttling ?? []) {
+    if (!t.settings.startsWith('project')) continue;
+    targets.push({
+      name: `first sweeps of ${n(t.users)} users at ${Math.round(t.throttledShare * 100)}% throttled`,
+      target: 'every sweep completes, each within the 300 s function timeout',
+      measured: `${t.completed} of ${t.sweeps}, slowest ${Math.max(0, ...t.wallSeconds)} s`,
+      met: t.completed === t.sweeps && t.wallSeconds.every((w) => w < 300),
+    });
+  }
   return targets;
 }
 

@@ -36,6 +36,11 @@ export async function buildMigrationBundle(): Promise<RuleBundle> {
   return bundleWithCdkOptions({ entryPoints: [MIGRATION_ENTRY] });
 }
 
+/** Builds the rule's bundle as buildRuleBundle does and writes it to `outfile`, for running it in a process. */
+export async function writeRuleBundle(outfile: string): Promise<void> {
+  await bundleWithCdkOptions({ entryPoints: [RULE_ENTRY] }, outfile);
+}
+
 /**
  * What the AWS SDK alone weighs in the rule's bundle: an entry that creates the handler's two clients (IAM,
  * Config) and the assumed-role credentials of organization mode, and imports only the commands the rule
@@ -58,6 +63,7 @@ async function bundleWithCdkOptions(
   entry:
     | { entryPoints: string[] }
     | { stdin: { contents: string; resolveDir: string; sourcefile: string; loader: 'ts' } },
+  writeTo?: string,
 ): Promise<RuleBundle> {
   const result = await build({
     ...entry,
@@ -71,12 +77,14 @@ async function bundleWithCdkOptions(
     sourcesContent: BUNDLING.sourcesContent !== false,
     external: [...(BUNDLING.externalModules ?? ['@aws-sdk/*'])],
     ...(BUNDLING.mainFields !== undefined ? { mainFields: [...BUNDLING.mainFields] } : {}),
-    outfile: join(REPO_ROOT, 'bench', 'results', 'rule-bundle', 'index.mjs'),
+    outfile: writeTo ?? join(REPO_ROOT, 'bench', 'results', 'rule-bundle', 'index.mjs'),
     metafile: true,
-    write: false,
+    write: writeTo !== undefined,
     logLevel: 'silent',
   });
-  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs') || f.path.endsWith('.js'));
+  if (writeTo !== undefined)
+    return { bytes: statSync(writeTo).size, path: writeTo, metafile: result.metafile };
+  const code = result.outputFiles?.find((f) => f.path.endsWith('.mjs') || f.path.endsWith('.js'));
   if (code === undefined) throw new Error('esbuild produced no JavaScript file for the rule');
   return { bytes: code.contents.byteLength, path: undefined, metafile: result.metafile };
 }

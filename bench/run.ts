@@ -21,16 +21,27 @@ import {
   synthesizedRuleBundle,
   whereTheBytesGo,
 } from './rule-bundle.js';
+import { measureMemory, measureThrottling, renderScale } from './scale.js';
 import { measureSweep } from './sweep.js';
 
 const USAGE = `npm run bench [-- options]
-  --only <parts>       comma-separated: sweep,change,bundle,remediation,role-mining,messy-design,apply (default: all)
+  --only <parts>       comma-separated: sweep,change,bundle,remediation,role-mining,messy-design,apply,memory,throttling (default: all)
   --sizes <n,n>        account sizes for the sweep, ascending (default: 1000,5000)
   --events <n>         change notifications to time (default: 10000)
   --runs <n>           process starts per cold-start median (default: 21)
   --write-reference    also write bench/reference.json (the numbers docs/performance.md and the regression test quote)`;
 
-const PARTS = ['sweep', 'change', 'bundle', 'remediation', 'role-mining', 'messy-design', 'apply'] as const;
+const PARTS = [
+  'sweep',
+  'change',
+  'bundle',
+  'remediation',
+  'role-mining',
+  'messy-design',
+  'apply',
+  'memory',
+  'throttling',
+] as const;
 
 function options() {
   const { values } = parseArgs({
@@ -199,6 +210,16 @@ async function main(): Promise<void> {
     result = { ...result, messyDesign };
   }
 
+  if (opts.only.has('memory')) {
+    progress('Sweeping 5,000 and 20,000 users with maximal inline policies in the bundled function...');
+    result = { ...result, memory: await measureMemory() };
+  }
+
+  if (opts.only.has('throttling')) {
+    progress('First sweeps of 10,000 users through a proxy that throttles 30% of requests...');
+    result = { ...result, throttling: await measureThrottling() };
+  }
+
   result = { ...result, durationSeconds: Math.round((performance.now() - started) / 1000) };
   const final: BenchResult = { ...result, targets: judgeTargets(result) };
   const dir = join(REPO_ROOT, 'bench', 'results');
@@ -207,6 +228,9 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest.json'), json);
   if (opts.writeReference) writeReference(final);
   console.log(renderReport(final));
+  if (final.memory !== undefined || final.throttling !== undefined) {
+    console.log(`\n${renderScale(final.memory, final.throttling)}`);
+  }
   progress(
     `\nWrote bench/results/latest.json${opts.writeReference ? ' and bench/reference.json' : ''} (${final.durationSeconds} s).`,
   );

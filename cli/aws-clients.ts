@@ -1,4 +1,5 @@
 import { IAMClient } from '@aws-sdk/client-iam';
+import { SDK_CLIENT_SETTINGS, withReadableErrors } from '../rule/aws/client-settings.js';
 
 /** Where the clients send their calls: the global flags; anything left unset comes from the SDK's chain. */
 export interface ClientOptions {
@@ -41,7 +42,9 @@ export function awsClientsFrom(options: ClientOptions): AwsClients {
   let iam: IAMClient | undefined;
   return {
     iam: (retry) => {
-      iam ??= tagFailedCalls(new IAMClient({ ...config, ...retry }));
+      iam ??= tagFailedCalls(
+        withReadableErrors(new IAMClient({ ...SDK_CLIENT_SETTINGS, ...config, ...retry })),
+      );
       return iam;
     },
     destroy: () => iam?.destroy(),

@@ -20,6 +20,8 @@ export interface BundledFunctionProps {
   readonly description: string;
   /** @default Duration.minutes(5) */
   readonly timeout?: Duration;
+  /** Megabytes. @default 256 */
+  readonly memorySize?: number;
   /** @default {} (NODE_OPTIONS for source maps is always set) */
   readonly environment?: Readonly<Record<string, string>>;
   /** @default RetentionDays.THREE_MONTHS */
@@ -58,7 +60,7 @@ export class BundledFunction extends Construct {
     const common = {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: 256,
+      memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.minutes(5),
       role: this.role,
       logGroup: this.logGroup,

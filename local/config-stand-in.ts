@@ -24,7 +24,7 @@ export interface ConfigStandIn {
   readonly reported: StoredResult[];
   /** Registers a configuration item that GetResourceConfigHistory will return. */
   addConfigurationItem(item: HistoryItem): void;
-  /** Makes the next `times` PutEvaluations calls report this resource as a FailedEvaluation. */
+  /** Makes the next `times` PutEvaluations calls report this resource as a FailedEvaluation (Infinity: forever). */
   failEvaluationsOf(resourceId: string, times: number): void;
   resetCalls(): void;
   stop(): Promise<void>;

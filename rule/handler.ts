@@ -2,26 +2,44 @@ import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { accountClientsResolver, MEMBER_ROLE_SESSION_NAME } from './aws/account-clients.js';
+import { SDK_CLIENT_SETTINGS, sharedCredentials, withReadableErrors } from './aws/client-settings.js';
 import { jsonLineLogger } from './log.js';
-import { type RuleRunResult, runConfigRule } from './run-rule.js';
+import { type RuleClients, type RuleRunResult, runConfigRule } from './run-rule.js';
+
+/**
+ * The rule's two clients with the project's timeouts and retry (client-settings.ts). For a member account
+ * both share one AssumeRole provider, so the role is assumed once per account, not once per client; the
+ * SDK's own provider renews the credentials before they expire.
+ */
+export function ruleClients(credentials?: ReturnType<typeof fromTemporaryCredentials>): RuleClients {
+  const options = { ...SDK_CLIENT_SETTINGS, ...(credentials !== undefined ? { credentials } : {}) };
+  return {
+    config: withReadableErrors(new ConfigServiceClient(options)),
+    iam: withReadableErrors(new IAMClient(options)),
+  };
+}
+
+/** Clients signed with the member role `roleArn`, assumed once for both clients. */
+export function memberRoleClients(
+  roleArn: string,
+  assume: (roleArn: string) => ReturnType<typeof fromTemporaryCredentials> = (arn) =>
+    fromTemporaryCredentials({
+      params: { RoleArn: arn, RoleSessionName: MEMBER_ROLE_SESSION_NAME },
+      clientConfig: SDK_CLIENT_SETTINGS,
+    }),
+): RuleClients {
+  return ruleClients(sharedCredentials(assume(roleArn)));
+}
 
 // Created once per container and reused across invocations. Endpoints and Region come from the SDK's
 // standard configuration (AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_IAM, ...), so the same code runs
 // against AWS and against the local emulator.
-const clients = { config: new ConfigServiceClient({}), iam: new IAMClient({}) };
 const log = jsonLineLogger();
 // Organization deployment: MEMBER_ROLE_NAME names the role the function assumes in each member account.
 const clientsForAccount = accountClientsResolver({
-  own: clients,
+  own: ruleClients(),
   memberRoleName: process.env.MEMBER_ROLE_NAME || undefined,
-  createClients: (roleArn) => {
-    // The SDK's own provider (its STS client is already in the bundle for the default credential chain);
-    // each client memoizes the credentials and renews them before they expire.
-    const credentials = fromTemporaryCredentials({
-      params: { RoleArn: roleArn, RoleSessionName: MEMBER_ROLE_SESSION_NAME },
-    });
-    return { config: new ConfigServiceClient({ credentials }), iam: new IAMClient({ credentials }) };
-  },
+  createClients: (roleArn) => memberRoleClients(roleArn),
 });
 
 /**

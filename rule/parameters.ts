@@ -1,5 +1,6 @@
 // zod/mini: the same library with a tree-shakable API, which keeps the Lambda bundle small.
 import * as z from 'zod/mini';
+import { PARSE_OPTIONS } from './schemas/config-rule-event.js';
 
 /**
  * The rule's parameters: the single source of truth for their names, defaults and meaning.
@@ -149,7 +150,7 @@ export function parseRuleParameters(input: string | Record<string, unknown> | un
       }
     }
   }
-  const result = z.safeParse(RuleParametersSchema, raw ?? {});
+  const result = z.safeParse(RuleParametersSchema, raw ?? {}, PARSE_OPTIONS);
   if (!result.success) {
     const details = result.error.issues
       .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))

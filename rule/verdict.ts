@@ -1,6 +1,6 @@
 import { ANNOTATION_MAX_LENGTH, clip, type DirectPolicy, fitList, rankDirectPolicies } from './annotation.js';
 import type { RuleParameters } from './parameters.js';
-import { type IamUser, sameIamName } from './user.js';
+import { type IamUser, sameIamName, tagValue } from './user.js';
 
 /** The compliance types this rule reports. @see https://docs.aws.amazon.com/config/latest/APIReference/API_Evaluation.html */
 export type ComplianceType = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
@@ -93,7 +93,7 @@ export function findExemption(user: IamUser, params: RuleParameters): Exemption 
   const prefix = params.exemptPathPrefixes.find((p) => user.path.startsWith(p));
   if (prefix !== undefined) return { kind: 'path', prefix };
   if (params.exemptionTagKey !== undefined) {
-    const reason = user.tags[params.exemptionTagKey]?.trim() ?? '';
+    const reason = tagValue(user.tags, params.exemptionTagKey)?.trim() ?? '';
     if (reason !== '') return { kind: 'tag', tagKey: params.exemptionTagKey, reason };
   }
   if (params.exemptSesSmtpUsers && SES_SMTP_USER_NAME.test(user.userName)) return { kind: 'ses-smtp-user' };

@@ -59,7 +59,7 @@ describe('remediation handler input', () => {
       { IAMResourceId: 'AIDAX', GroupName: 'a/b' },
       /GroupName: must be empty or an IAM group name/,
     ],
-    ['a misspelt parameter', { IAMResourceId: 'AIDAX', Dryrun: false }, /Unrecognized key.*Dryrun/],
+    ['a misspelt parameter', { IAMResourceId: 'AIDAX', Dryrun: false }, /unknown field\(s\) "Dryrun"/],
     [
       'JoinableGroups with a space',
       { IAMResourceId: 'AIDAX', JoinableGroups: 'devs, ops' },

@@ -376,6 +376,21 @@ describe('migrating a user against the emulator', () => {
     });
   });
 
+  it('a stale user ID (AIDA-shaped, matching no user) is not found, even when a user bears it as a name', async () => {
+    const staleId = 'AIDAJQABLZS4A3QDU576Q';
+    await seedAccount(iam, { users: { [staleId]: { managed: [S3] } } }, EMULATOR_ACCOUNT_ID);
+    for (const dryRun of [true, false]) {
+      const { result } = await migrateChecked({ userId: staleId, dryRun }, staleId);
+      expect(result).toMatchObject({ status: 'user-not-found', changes: [] });
+    }
+  });
+
+  it('an IAMResourceId that cannot be a user ID is tried as the user name', async () => {
+    await seedAccount(iam, { users: { alice: { managed: [S3] } } }, EMULATOR_ACCOUNT_ID);
+    const { result } = await migrateChecked({ userId: 'alice', dryRun: true }, 'alice');
+    expect(result).toMatchObject({ status: 'planned', user: { userName: 'alice' } });
+  });
+
   it.each([
     ['neither userId nor userName', { dryRun: false }, /give exactly one of userId or userName/],
     ['both userId and userName', { userId: 'AIDAX', userName: 'alice', dryRun: false }, /give exactly one/],

@@ -12,9 +12,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConfigStandIn, startConfigStandIn } from '../local/config-stand-in.js';
 import { clientsFor, type Emulator, startEmulator } from '../local/emulator.js';
+import { EvaluationsRefusedError, putEvaluations } from '../rule/aws/config.js';
 import { readAccountUsers } from '../rule/aws/iam.js';
+import { toEvaluation } from '../rule/evaluation.js';
 import { silentLogger } from '../rule/log.js';
 import { type RuleClients, runConfigRule } from '../rule/run-rule.js';
+import { notApplicable } from '../rule/verdict.js';
 import { scheduledEvent } from './support/events.js';
 
 let emulator: Emulator;
@@ -189,8 +192,30 @@ describe('PutEvaluations failures', () => {
     const victim = users.find((u) => u.userName === 'retry-new')?.userId ?? '';
     standIn.failEvaluationsOf(victim, 10);
     await expect(sweep()).rejects.toThrow(
-      `AWS Config did not accept the evaluations of ${victim} after 3 attempts`,
+      `AWS Config did not accept the evaluations of 1 resource(s) after 3 attempts (every other evaluation was recorded): ${victim}`,
     );
+  });
+
+  it('a user Config refuses forever does not keep the later batches from being recorded', async () => {
+    const token = 'starved-rule';
+    const at = new Date('2026-01-01T00:00:00Z');
+    const evaluations = Array.from({ length: 250 }, (_, i) =>
+      toEvaluation(`AIDASTARVED${String(i).padStart(10, '0')}`, notApplicable('bench'), at),
+    );
+    // The first evaluation is in the first batch of every attempt: before the fix its refusal stopped the rest.
+    const victim = evaluations[0]?.ComplianceResourceId ?? '';
+    standIn.failEvaluationsOf(victim, Number.POSITIVE_INFINITY);
+    const error = await putEvaluations(clients.config, token, evaluations).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EvaluationsRefusedError);
+    expect((error as EvaluationsRefusedError).resourceIds).toEqual([victim]);
+    const recorded = new Set(standIn.results(token).map((r) => r.resourceId));
+    expect(recorded.has(victim)).toBe(false);
+    expect(recorded.size).toBe(249);
+    // Three batches once, then only the refused evaluation in two more rounds.
+    expect(standIn.calls.PutEvaluations).toBe(5);
   });
 });
 

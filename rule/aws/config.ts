@@ -24,10 +24,33 @@ const FAILED_EVALUATION_ATTEMPTS = 3;
 /** The result token the console's test invocations send: validate, store nothing. */
 export const TEST_MODE_RESULT_TOKEN = 'TESTMODE';
 
+/** Raised when AWS Config keeps refusing some evaluations; every other evaluation was recorded. */
+export class EvaluationsRefusedError extends Error {
+  override name = 'EvaluationsRefusedError';
+  constructor(
+    /** The resource IDs whose evaluations Config answered as FailedEvaluations on every attempt. */
+    readonly resourceIds: readonly string[],
+    attempts: number,
+  ) {
+    const shown = resourceIds.slice(0, 20).join(', ');
+    const more = resourceIds.length > 20 ? ` and ${resourceIds.length - 20} more` : '';
+    super(
+      `AWS Config did not accept the evaluations of ${resourceIds.length} resource(s) after ${attempts} attempts (every other evaluation was recorded): ${shown}${more}`,
+    );
+  }
+}
+
 /**
- * Reports evaluations in batches of 100, in one call even when there are none. Throttling is retried by the
- * SDK's retry strategy; evaluations that Config answers as FailedEvaluations are sent again, and if they
- * still fail the run throws, naming them.
+ * Reports evaluations in batches of 100, in one call even when there are none. Throttling, timeouts and
+ * 5xx answers are retried by the SDK's retry strategy (see client-settings.ts). Every batch is sent before
+ * anything is retried: evaluations that Config answers as FailedEvaluations are collected over all batches
+ * and sent again (batched again, up to FAILED_EVALUATION_ATTEMPTS rounds), so a resource Config keeps
+ * refusing never keeps the others from being recorded; the run then throws, naming the refused ones.
+ *
+ * Delivery is at least once: PutEvaluations has no idempotency token, so when an answer is lost (a timeout
+ * or a reset after Config recorded the batch) the SDK's retry sends the same evaluations again and Config
+ * records them twice. Both records carry the same verdict and ordering timestamp, so what Config shows does
+ * not change; telling a lost answer from a lost request would take a read per resource.
  *
  * @see https://docs.aws.amazon.com/config/latest/APIReference/API_PutEvaluations.html
  */
@@ -37,27 +60,36 @@ export async function putEvaluations(
   evaluations: readonly Evaluation[],
 ): Promise<void> {
   const testMode = resultToken === TEST_MODE_RESULT_TOKEN;
+  const send = async (batch: Evaluation[]) => {
+    const answer = await config.send(
+      new PutEvaluationsCommand({
+        ResultToken: resultToken,
+        Evaluations: batch,
+        ...(testMode ? { TestMode: true } : {}),
+      }),
+    );
+    return answer.FailedEvaluations ?? [];
+  };
   // A sweep with nothing new still answers its result token (with no evaluations, which Config does not
   // charge for), so that the rule's status shows a successful evaluation rather than a silent invocation.
-  for (let start = 0; start === 0 || start < evaluations.length; start += PUT_EVALUATIONS_BATCH_SIZE) {
-    let pending = evaluations.slice(start, start + PUT_EVALUATIONS_BATCH_SIZE);
-    // Every batch is sent at least once (the first may be empty); only failed evaluations are sent again.
-    for (let attempt = 1; ; attempt++) {
-      const answer = await config.send(
-        new PutEvaluationsCommand({
-          ResultToken: resultToken,
-          Evaluations: pending,
-          ...(testMode ? { TestMode: true } : {}),
-        }),
-      );
-      const failed = answer.FailedEvaluations ?? [];
-      if (failed.length === 0) break;
-      if (attempt >= FAILED_EVALUATION_ATTEMPTS) {
-        const ids = failed.map((f) => f.ComplianceResourceId).join(', ');
-        throw new Error(`AWS Config did not accept the evaluations of ${ids} after ${attempt} attempts`);
+  if (evaluations.length === 0) {
+    await send([]);
+    return;
+  }
+  let pending: readonly Evaluation[] = evaluations;
+  for (let attempt = 1; ; attempt++) {
+    const refusedIds = new Set<string>();
+    for (let start = 0; start < pending.length; start += PUT_EVALUATIONS_BATCH_SIZE) {
+      for (const f of await send(pending.slice(start, start + PUT_EVALUATIONS_BATCH_SIZE))) {
+        if (f.ComplianceResourceId !== undefined) refusedIds.add(f.ComplianceResourceId);
       }
-      const failedIds = new Set(failed.map((f) => f.ComplianceResourceId));
-      pending = pending.filter((e) => failedIds.has(e.ComplianceResourceId));
+    }
+    if (refusedIds.size === 0) return;
+    pending = pending.filter(
+      (e) => e.ComplianceResourceId !== undefined && refusedIds.has(e.ComplianceResourceId),
+    );
+    if (attempt >= FAILED_EVALUATION_ATTEMPTS || pending.length === 0) {
+      throw new EvaluationsRefusedError([...refusedIds], attempt);
     }
   }
 }

@@ -6,6 +6,59 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/** The kind of a value, for "expected …, got …" (never the value itself: it may be a policy document). */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value === undefined) return 'nothing';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * The words for an issue the schema gives no message of its own: what was expected, and the kind of what
+ * came (never the value). zod/mini carries no message texts (they would weigh in the bundle) and would say
+ * only "Invalid input". Passed as the per-parse error map, so schema-given messages ("must be a 12-digit AWS
+ * account ID") still win.
+ *
+ * @see https://zod.dev/error-customization
+ */
+export function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  const got = 'input' in issue ? `, got ${kindOf(issue.input)}` : '';
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected === 'array' || issue.expected === 'object' ? `an ${issue.expected}` : `a ${issue.expected}`}${got}`;
+    case 'invalid_value':
+      return `expected ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return `expected at least ${String(issue.minimum)} ${issue.origin === 'array' ? 'item(s)' : 'character(s)'}`;
+    case 'too_big':
+      return `expected at most ${String(issue.maximum)} ${issue.origin === 'array' ? 'item(s)' : 'character(s)'}`;
+    case 'invalid_format':
+      return issue.format === 'datetime'
+        ? 'expected an ISO 8601 timestamp with a time zone'
+        : `expected the ${issue.format} format`;
+    case 'invalid_union': {
+      if ('discriminator' in issue && issue.discriminator !== undefined)
+        return `expected ${String(issue.discriminator)} to be one of the documented values`;
+      // What each alternative expected: "expected a boolean or "true", "false"".
+      const alternatives = (issue.errors ?? [])
+        .map((branch) => branch[0]?.message)
+        .filter((m): m is string => m?.startsWith('expected ') === true)
+        .map((m) => m.replace(/^expected (one of )?/, '').replace(/, got .*$/, ''));
+      return alternatives.length > 0
+        ? `expected ${alternatives.join(' or ')}${got}`
+        : 'matches none of the expected shapes';
+    }
+    case 'unrecognized_keys':
+      return `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    default:
+      return undefined;
+  }
+}
+
+/** The parse options every edge parser uses: messages that say what was expected. */
+export const PARSE_OPTIONS = { error: issueMessage } as const;
+
 /** Formats zod issues as "field.path: problem; …" so the operator sees which field was wrong. */
 export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
@@ -19,7 +72,7 @@ export function parseOrThrow<T extends z.core.$ZodType>(
   value: unknown,
   what: string,
 ): z.output<T> {
-  const result = z.safeParse(schema, value);
+  const result = z.safeParse(schema, value, PARSE_OPTIONS);
   if (!result.success) throw new InputError(`${what} is malformed: ${describeIssues(result.error)}`);
   return result.data;
 }

@@ -1,0 +1,298 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { startConfigStandIn } from '../local/config-stand-in.js';
+import { REPO_ROOT } from '../local/python-env.js';
+import { SDK_CLIENT_SETTINGS } from '../rule/aws/client-settings.js';
+import { silentLogger } from '../rule/log.js';
+import { runConfigRule } from '../rule/run-rule.js';
+import { writeRuleBundle } from './rule-bundle.js';
+import { seededRandom } from './seeded-random.js';
+
+/** IAM's limit on the inline policy text of one user (characters, whitespace not counted). */
+export const INLINE_CHARACTERS_PER_USER = 2_048;
+/** The account sizes the memory part sweeps. */
+export const MEMORY_SIZES = [5_000, 20_000] as const;
+const PAGE = 1_000;
+const LOCAL_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+const PERIODIC_EVENT = JSON.parse(
+  readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'config-events', 'periodic.json'), 'utf8'),
+) as Record<string, unknown>;
+
+/** An inline policy document of exactly `characters` characters, URL-encoded as IAM returns it. */
+function maximalDocument(characters: number, seed: number): string {
+  const head = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b${seed}/`;
+  const tail = '"}]}';
+  return encodeURIComponent(head + 'x'.repeat(characters - head.length - tail.length) + tail);
+}
+
+/**
+ * A stand-in for IAM's GetAccountAuthorizationDetails over `users` users, each with one inline policy of
+ * the most text IAM allows a user, paged by 1,000 as IAM does. Pages are generated per request, so the
+ * server's own memory does not grow with the account (it runs in the benchmark's process, not the
+ * measured one).
+ */
+export async function startLargeIam(users: number) {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', () => {
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const start = Number(form.get('Marker') ?? '0');
+      const end = Math.min(users, start + PAGE);
+      const members: string[] = [];
+      for (let i = start; i < end; i++) {
+        const id = `AIDA${String(i).padStart(17, '0')}`;
+        members.push(
+          `<member><Path>/</Path><UserName>user-${i}</UserName><UserId>${id}</UserId><Arn>arn:aws:iam::123456789012:user/user-${i}</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate><GroupList/><AttachedManagedPolicies/><Tags/><UserPolicyList><member><PolicyName>own-${i}</PolicyName><PolicyDocument>${maximalDocument(INLINE_CHARACTERS_PER_USER, i)}</PolicyDocument></member></UserPolicyList></member>`,
+        );
+      }
+      const truncated = end < users;
+      response.writeHead(200, { 'content-type': 'text/xml' });
+      response.end(
+        `<GetAccountAuthorizationDetailsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetAccountAuthorizationDetailsResult><IsTruncated>${truncated}</IsTruncated>${truncated ? `<Marker>${end}</Marker>` : ''}<UserDetailList>${members.join('')}</UserDetailList><GroupDetailList/><RoleDetailList/><Policies/></GetAccountAuthorizationDetailsResult><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>`,
+      );
+    });
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+/** Peak memory of one scheduled sweep in the bundled function, in its own Node process. */
+export interface MemoryMeasurement {
+  readonly users: number;
+  readonly inlineCharactersPerUser: number;
+  readonly peakRssMiB: number;
+  readonly usersEvaluated: number;
+}
+
+function runBundle(bundle: string, env: Record<string, string>, event: unknown): Promise<string> {
+  const script = `const { handler } = await import(${JSON.stringify(bundle)});
+const result = await handler(${JSON.stringify(event)});
+process.stdout.write('\\n' + JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, usersEvaluated: result.usersEvaluated }));`;
+  return new Promise((done, fail) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      // The function logs one line per user (as in Lambda); the measurement is the last line.
+      { env: { ...process.env, ...env }, maxBuffer: 1 << 30 },
+      (error, stdout, stderr) =>
+        error
+          ? fail(new Error(`${error.message}\n${stderr}`))
+          : done(stdout.trimEnd().split('\n').at(-1) ?? ''),
+    );
+  });
+}
+
+/**
+ * Peak RSS of the bundled rule function (the file Lambda runs) sweeping accounts of MEMORY_SIZES users,
+ * each with IAM's maximum inline policy text: what decides the function's memory setting.
+ */
+export async function measureMemory(sizes: readonly number[] = MEMORY_SIZES): Promise<MemoryMeasurement[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-memory-'));
+  const bundle = join(dir, 'index.mjs');
+  await writeRuleBundle(bundle);
+  const out: MemoryMeasurement[] = [];
+  for (const users of sizes) {
+    const [iam, config] = await Promise.all([startLargeIam(users), startConfigStandIn()]);
+    try {
+      const name = `memory-${users}`;
+      const stdout = await runBundle(
+        bundle,
+        {
+          ...LOCAL_ENV,
+          AWS_ENDPOINT_URL_IAM: iam.endpoint,
+          AWS_ENDPOINT_URL_CONFIG_SERVICE: config.endpoint,
+        },
+        { ...PERIODIC_EVENT, ruleParameters: '{}', configRuleName: name, resultToken: name },
+      );
+      const parsed = JSON.parse(stdout) as { maxRssKiB: number; usersEvaluated: number };
+      out.push({
+        users,
+        inlineCharactersPerUser: INLINE_CHARACTERS_PER_USER,
+        peakRssMiB: Math.round(parsed.maxRssKiB / 1024),
+        usersEvaluated: parsed.usersEvaluated,
+      });
+    } finally {
+      await Promise.all([iam.stop(), config.stop()]);
+    }
+  }
+  return out;
+}
+
+/**
+ * A proxy that answers a share of requests itself with the service's throttling error, at once, and passes
+ * the rest on: IAM's Query protocol error (XML) or Config's JSON one, told apart by the request. Seeded.
+ */
+async function startThrottlingProxy(target: string, share: number, seed: number) {
+  const random = seededRandom(seed);
+  let requests = 0;
+  let throttled = 0;
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    requests++;
+    const json = String(request.headers['content-type'] ?? '').includes('json');
+    if (random.next() < share) {
+      throttled++;
+      request.resume();
+      request.on('end', () => {
+        if (json) {
+          response.writeHead(400, {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amzn-errortype': 'ThrottlingException',
+          });
+          response.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
+        } else {
+          response.writeHead(400, { 'content-type': 'text/xml' });
+          response.end(
+            '<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>bench</RequestId></ErrorResponse>',
+          );
+        }
+      });
+      return;
+    }
+    const url = new URL(request.url ?? '/', target);
+    const forward = httpRequest(url, { method: request.method, headers: request.headers }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    });
+    forward.on('error', () => response.destroy());
+    request.pipe(forward);
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    counts: () => ({ requests, throttled }),
+    stop: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+/** First sweeps of one account through a throttling proxy, with one client configuration. */
+export interface ThrottlingRow {
+  readonly settings: string;
+  readonly users: number;
+  readonly throttledShare: number;
+  readonly sweeps: number;
+  readonly completed: number;
+  /** Wall time of each completed sweep, seconds. */
+  readonly wallSeconds: readonly number[];
+  readonly requests: number;
+  readonly throttledRequests: number;
+}
+
+const SETTINGS = {
+  'SDK default (standard, 3 attempts)': {},
+  'project (adaptive, 10 attempts, timeouts)': SDK_CLIENT_SETTINGS,
+} as const;
+
+/**
+ * Runs `sweeps` first sweeps (every user reported: 10 IAM pages, 100 PutEvaluations) of a `users`-user
+ * account with the rule's own code through a proxy that throttles `share` of all requests, once with the
+ * SDK's default retry and once with the project's settings, and counts how many finish.
+ */
+export async function measureThrottling(users = 10_000, share = 0.3, sweeps = 6): Promise<ThrottlingRow[]> {
+  const iam = await startLargeIam(users);
+  const rows: ThrottlingRow[] = [];
+  try {
+    for (const [label, settings] of Object.entries(SETTINGS)) {
+      let completed = 0;
+      const wallSeconds: number[] = [];
+      let requests = 0;
+      let throttledRequests = 0;
+      for (let run = 0; run < sweeps; run++) {
+        const config = await startConfigStandIn();
+        const [iamProxy, configProxy] = await Promise.all([
+          startThrottlingProxy(iam.endpoint, share, 1000 + run),
+          startThrottlingProxy(config.endpoint, share, 2000 + run),
+        ]);
+        const common = {
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+        };
+        const clients = {
+          iam: new IAMClient({ ...settings, ...common, endpoint: iamProxy.endpoint }),
+          config: new ConfigServiceClient({ ...settings, ...common, endpoint: configProxy.endpoint }),
+        };
+        const name = `throttled-${run}`;
+        const start = performance.now();
+        try {
+          await runConfigRule(
+            { ...PERIODIC_EVENT, ruleParameters: '{}', configRuleName: name, resultToken: name },
+            { clientsFor: () => clients, log: silentLogger },
+          );
+          completed++;
+          wallSeconds.push(Math.round((performance.now() - start) / 100) / 10);
+        } catch {
+          // counted as not completed
+        } finally {
+          for (const p of [iamProxy, configProxy]) {
+            requests += p.counts().requests;
+            throttledRequests += p.counts().throttled;
+          }
+          clients.iam.destroy();
+          clients.config.destroy();
+          await Promise.all([iamProxy.stop(), configProxy.stop(), config.stop()]);
+        }
+      }
+      rows.push({
+        settings: label,
+        users,
+        throttledShare: share,
+        sweeps,
+        completed,
+        wallSeconds,
+        requests,
+        throttledRequests,
+      });
+    }
+  } finally {
+    await iam.stop();
+  }
+  return rows;
+}
+
+/** The two parts as Markdown, for docs/reliability.md. */
+export function renderScale(
+  memory: readonly MemoryMeasurement[] | undefined,
+  throttling: readonly ThrottlingRow[] | undefined,
+): string {
+  const lines: string[] = [];
+  if (memory !== undefined) {
+    lines.push(
+      '| users | inline text per user | peak RSS of the bundled function |',
+      '| ---: | ---: | ---: |',
+    );
+    for (const m of memory)
+      lines.push(
+        `| ${m.users.toLocaleString('en')} | ${m.inlineCharactersPerUser.toLocaleString('en')} characters | ${m.peakRssMiB} MiB |`,
+      );
+    lines.push('');
+  }
+  if (throttling !== undefined) {
+    lines.push(
+      '| client settings | users | throttled | first sweeps completed | wall time of each (s) |',
+      '| --- | ---: | ---: | ---: | --- |',
+    );
+    for (const t of throttling)
+      lines.push(
+        `| ${t.settings} | ${t.users.toLocaleString('en')} | ${Math.round(t.throttledShare * 100)}% (${t.throttledRequests} of ${t.requests} requests) | ${t.completed} of ${t.sweeps} | ${t.wallSeconds.join(', ') || '-'} |`,
+      );
+  }
+  return lines.join('\n');
+}
