@@ -289,7 +289,8 @@ function userBuilder(
     if (name.note !== undefined) notes.push(name.note);
     attachments.push({ kind: 'inline', name: name.label, from: logicalId, ...lineField(line) });
   }
-  const tags: Record<string, string> = {};
+  // No prototype: a tag named __proto__ or constructor is a tag like any other.
+  const tags: Record<string, string> = Object.create(null);
   for (const tag of resolveObjectList(props.Tags)) {
     const key = resolveScalar(tag.Key, view);
     const value = resolveScalar(tag.Value, view);

@@ -508,3 +508,31 @@ describe('check-template recognises one user named through different intrinsics'
     ).toEqual(['COMPLIANT', 'COMPLIANT']);
   });
 });
+
+describe('tag keys that name Object.prototype members', () => {
+  it.each(['__proto__', 'constructor', 'toString'])(
+    'a user tagged %s is exempt by that key, and an untagged user is judged, with no crash',
+    (key) => {
+      const template = JSON.stringify({
+        Resources: {
+          Tagged: {
+            Type: 'AWS::IAM::User',
+            Properties: {
+              UserName: 'tagged',
+              ManagedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+              Tags: [{ Key: key, Value: 'INC-1 emergency access' }],
+            },
+          },
+          Plain: {
+            Type: 'AWS::IAM::User',
+            Properties: { UserName: 'plain', ManagedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] },
+          },
+        },
+      });
+      const findings = check(template, parseRuleParameters({ exemptionTagKey: key }), 'proto.json');
+      expect(user(findings, 'tagged').verdict).toMatchObject({ compliance: 'COMPLIANT' });
+      expect(user(findings, 'tagged').verdict.annotation).toContain('INC-1 emergency access');
+      expect(user(findings, 'plain').verdict.compliance).toBe('NON_COMPLIANT');
+    },
+  );
+});
