@@ -37,9 +37,16 @@ export function managedGrantKeyResolver(
       );
     }
   }
+  // Canonicalising a document is the costly part, and planners ask for the same policies many times.
+  const keys = new Map<string, GrantKey>();
   return (policyArn) => {
-    const document = migrated.get(policyArn);
-    return document !== undefined ? inlineGrantKey(document) : `arn:${policyArn}`;
+    let key = keys.get(policyArn);
+    if (key === undefined) {
+      const document = migrated.get(policyArn);
+      key = document !== undefined ? inlineGrantKey(document) : `arn:${policyArn}`;
+      keys.set(policyArn, key);
+    }
+    return key;
   };
 }
 

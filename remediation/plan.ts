@@ -292,13 +292,22 @@ function peerCovers(
       groupsOf.set(m.toLowerCase(), [...(groupsOf.get(m.toLowerCase()) ?? []), g]);
     }
   }
-  const covers: GroupState[][] = [];
+  const keysOf = new Map(groups.map((g) => [g, groupGrantKeys(g, keyOf)]));
+  // Many users share one combination of groups: each combination is judged once.
+  const covers = new Map<string, GroupState[]>();
+  const seen = new Set<string>();
   for (const theirs of groupsOf.values()) {
-    const grants = new Set(theirs.flatMap((g) => [...groupGrantKeys(g, keyOf)]));
+    const signature = theirs.map((g) => g.groupName).join('\n');
+    if (seen.has(signature)) continue;
+    seen.add(signature);
+    const grants = new Set(theirs.flatMap((g) => [...(keysOf.get(g) ?? [])]));
     if (grants.size !== userHas.size || ![...grants].every((k) => userHas.has(k))) continue;
-    covers.push(theirs.filter((g) => candidates.includes(g)));
+    covers.set(
+      signature,
+      theirs.filter((g) => candidates.includes(g)),
+    );
   }
-  return covers;
+  return [...covers.values()];
 }
 
 /**
