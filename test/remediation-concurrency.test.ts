@@ -1,4 +1,4 @@
-import type { IAMClient } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsFor, EMULATOR_ACCOUNT_ID, type Emulator, startEmulator } from '../local/emulator.js';
 import { acquireLease, isLeaseBusy, OBJECT_LEASE, policySetLeaseKey } from '../remediation/lease.js';
@@ -157,6 +157,40 @@ describe('users with the same policy set at once', () => {
     expect(after.users.ann?.groups).toHaveLength(2);
     expect(after.users.cat?.groups).toEqual(after.users.ann?.groups);
     expect(after.users.fay?.groups).toEqual(after.users.ann?.groups);
+  });
+});
+
+describe('a user whose policies change while its run waits for its set', () => {
+  it('plans again for the new set, and migrates every policy the user has by then', async () => {
+    await emptyAccount(iam);
+    await seedAccount(iam, { users: { gus: { managed: [S3] } } }, EMULATOR_ACCOUNT_ID);
+    const live = await readLiveState(iam, { userName: 'gus' });
+    const plan = planMigration(live?.state as AccountState, live?.quotas as IamQuotas, {});
+    if (plan.kind !== 'steps') throw new Error(`gus should have steps to run, got ${plan.kind}`);
+    const holder = await acquireLease(iam, policySetLeaseKey(plan.directGrants), OBJECT_LEASE, {
+      holder: 'the test',
+      log: silentLogger,
+    });
+    if (isLeaseBusy(holder)) throw new Error('the set lease should be free');
+    let planned: () => void = () => {};
+    const hasPlanned = new Promise<void>((r) => (planned = r));
+    const attempts: unknown[] = [];
+    const run = migrateUserPolicies(iam, { userName: 'gus', dryRun: false }, (entry) => {
+      if (entry.event !== 'planned') return;
+      attempts.push(entry.attempt);
+      planned();
+    });
+    await hasPlanned;
+    // Someone attaches a second policy by hand while the run waits for the set it read first.
+    await iam.send(new AttachUserPolicyCommand({ UserName: 'gus', PolicyArn: EC2 }));
+    await holder.release();
+    const result = await run;
+    expect(result.status).toBe('migrated');
+    // Read and planned once, again under the old set's lease (which no longer fits), then twice for the new set.
+    expect(attempts).toEqual([1, 1, 2, 2]);
+    const detached = result.changes.filter((s) => s.action === 'detach-user-policy').map((s) => s.policyArn);
+    expect(detached.sort()).toEqual([EC2, S3].sort());
+    expect((await readInventory(iam)).users.gus).toMatchObject({ managed: [], inline: {} });
   });
 });
 
