@@ -153,6 +153,11 @@ export async function runDemo(
     }
   }
   heading('   ...applied (every change verified by reading it back before the user loses a direct policy)');
+  // Each dry run planned against the untouched account; applied one after another, a later user may join
+  // groups an earlier one just created (heidi, into frank's and bob's), so the two tables can differ.
+  out.write(
+    '   Applied one user after another, so a later user may join groups an earlier run created; the dry runs each saw the untouched account.\n',
+  );
   table(
     [{ heading: 'USER' }, { heading: 'RESULT', style: outcomeStyle }, { heading: 'WHAT HAPPENED' }],
     [...applied].map(([name, r]) =>

@@ -135,7 +135,7 @@ export function planMigration(
       const extra = [...groupGrantKeys(operatorGroup, keyOf)].filter((k) => !userHas.has(k));
       if (extra.length > 0) {
         reasons.push(
-          `group ${operatorGroup.groupName} grants ${extra.map(label).join(', ')}, which ${user.userName} does not have: joining it would widen the user's access. Choose a group whose policies the user already has, or leave GroupName empty.`,
+          `group ${operatorGroup.groupName} grants ${extra.map(label).join(', ')}, which ${user.userName} does not have: joining it would widen the user's access. Choose a group whose policies the user already has, or leave GroupName (--group in the CLI) empty.`,
         );
       } else {
         operatorJoins.push(operatorGroup);
@@ -368,7 +368,7 @@ function placeGrants(
     const has = groupGrantKeys(existing, keyOf);
     if (existing.path !== MIGRATION_GROUP_PATH) {
       reasons.push(
-        `group ${existing.path}${existing.groupName} has the name the migration gives the set ${keys.map(label).join(', ')}, but it is not under ${MIGRATION_GROUP_PATH}, so the migration does not own it and will not join it. Rename or delete it, or name it in GroupName, then run again.`,
+        `group ${existing.path}${existing.groupName} has the name the migration gives the set ${keys.map(label).join(', ')}, but it is not under ${MIGRATION_GROUP_PATH}, so the migration does not own it and will not join it. Rename or delete it, or name it in GroupName (--group in the CLI), then run again.`,
       );
     } else if (has.size === keys.length && keys.every((k) => has.has(k))) {
       joins.push(existing);
