@@ -75,7 +75,7 @@ describe('SDK clients', () => {
     );
     expect(error).toBeInstanceOf(UnreadableAnswerError);
     expect(error?.message).toMatch(
-      /^IAM GetAccountAuthorizationDetails: the answer \(HTTP 200\) could not be read/,
+      /^IAM GetAccountAuthorizationDetails: the answer \(HTTP 200\) could not be read as IAM's \(a wrong endpoint/,
     );
     expect(error?.message).not.toContain('\n');
     expect(error?.message).not.toContain('$response');

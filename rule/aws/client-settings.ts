@@ -107,11 +107,11 @@ export function withReadableErrors<C>(client: C): C {
         )
           throw error;
         const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        const cause = (error.message.split('\n')[0] ?? '').trim();
         const service = (context.clientName ?? 'AWS').replace(/Client$/, '');
         const command = (context.commandName ?? 'call').replace(/Command$/, '');
+        // The parser's own words (mismatched tags...) stay in `cause`, for --debug.
         throw new UnreadableAnswerError(
-          `${service} ${command}: the answer${status !== undefined ? ` (HTTP ${status})` : ''} could not be read, so nothing was concluded from it (${cause}); run again`,
+          `${service} ${command}: the answer${status !== undefined ? ` (HTTP ${status})` : ''} could not be read as ${service}'s (a wrong endpoint, a proxy in between, or an answer cut off), so nothing was concluded from it; run again`,
           { cause: error },
         );
       }
