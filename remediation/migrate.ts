@@ -21,6 +21,7 @@ import {
   type LeaseSettings,
   OBJECT_LEASE,
   policySetLeaseKey,
+  SET_LEASE,
   USER_LEASE,
   userLeaseKey,
 } from './lease.js';
@@ -115,8 +116,9 @@ export interface MigrationResult {
 export interface MigrationRunOptions extends Omit<ExecutionOptions, 'log' | 'exclusive'> {
   /** Who is running, written on the leases for people who find them. Default: host and process ID. */
   readonly holder?: string;
-  /** Lease lifetimes and waits (tests shorten them). Defaults: USER_LEASE and OBJECT_LEASE. */
+  /** Lease lifetimes and waits (tests shorten them). Defaults: USER_LEASE, SET_LEASE and OBJECT_LEASE. */
   readonly userLease?: LeaseSettings;
+  readonly setLease?: LeaseSettings;
   readonly objectLease?: LeaseSettings;
   /** IAM's clock and the backoff jitter, for tests. */
   readonly now?: () => number;
@@ -132,8 +134,12 @@ type Planned =
       readonly plan: Extract<MigrationPlan, { kind: 'steps' }>;
     };
 
-/** Re-plans after another run's change met this one's build, at most this many times in all. */
-const ATTEMPTS = 4;
+/**
+ * Re-plans after another run's change met this one's build, at most this many times in all. Each re-plan
+ * follows another run finishing an object this plan needed (which the next plan reuses), so they converge;
+ * a user with many new policies shared with others may meet several.
+ */
+const ATTEMPTS = 8;
 
 /**
  * Moves one IAM user's directly attached and inline policies to groups, without changing what the user or
@@ -199,6 +205,7 @@ export async function migrateUserPolicies(
   }
   try {
     const exclusive = objectLeases(iam, run.objectLease ?? OBJECT_LEASE, context);
+    const setExclusive = objectLeases(iam, run.setLease ?? SET_LEASE, context);
     const readAndPlan = async (attempt: number): Promise<Planned> => {
       const live = await readLiveState(iam, selector);
       if (live === undefined) return { result: userNotFound(selector, valid, log) };
@@ -223,7 +230,7 @@ export async function migrateUserPolicies(
       try {
         // The set's lease is held until the groups are built and joined; removing the user's own policies
         // afterwards needs only the user's lease.
-        const built = await exclusive([setKey], async () => {
+        const built = await setExclusive([setKey], async () => {
           const fresh = await readAndPlan(attempt);
           if ('result' in fresh) return fresh;
           // The user's policies changed outside the migration since the first read: plan again.

@@ -1,7 +1,7 @@
 import { AttachUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsFor, EMULATOR_ACCOUNT_ID, type Emulator, startEmulator } from '../local/emulator.js';
-import { acquireLease, isLeaseBusy, OBJECT_LEASE, policySetLeaseKey } from '../remediation/lease.js';
+import { acquireLease, isLeaseBusy, policySetLeaseKey, SET_LEASE } from '../remediation/lease.js';
 import { migrateUserPolicies } from '../remediation/migrate.js';
 import { planMigration } from '../remediation/plan.js';
 import { readLiveState } from '../remediation/read-state.js';
@@ -124,7 +124,7 @@ describe('users with the same policy set at once', () => {
     const plan = planMigration(live?.state as AccountState, live?.quotas as IamQuotas, {});
     if (plan.kind !== 'steps') throw new Error(`ann should have steps to run, got ${plan.kind}`);
     const setKey = policySetLeaseKey(plan.directGrants);
-    const holder = await acquireLease(iam, setKey, OBJECT_LEASE, { holder: 'the test', log: silentLogger });
+    const holder = await acquireLease(iam, setKey, SET_LEASE, { holder: 'the test', log: silentLogger });
     if (isLeaseBusy(holder)) throw new Error('the set lease should be free');
 
     // ann and cat read and plan while the set is held, then wait for it.
@@ -141,7 +141,7 @@ describe('users with the same policy set at once', () => {
     await Promise.all(planned);
     // fay cannot wait as long as the set is held: in-progress, naming the set's lease, nothing changed.
     const fay = await migrateUserPolicies(iam, { userName: 'fay', dryRun: false }, undefined, {
-      objectLease: { ...OBJECT_LEASE, waitMs: 200 },
+      setLease: { ...SET_LEASE, waitMs: 200 },
     });
     expect(fay.status).toBe('in-progress');
     expect(fay.reasons?.[0]).toContain(`holds the lease ${setKey} by the test`);
@@ -167,7 +167,7 @@ describe('a user whose policies change while its run waits for its set', () => {
     const live = await readLiveState(iam, { userName: 'gus' });
     const plan = planMigration(live?.state as AccountState, live?.quotas as IamQuotas, {});
     if (plan.kind !== 'steps') throw new Error(`gus should have steps to run, got ${plan.kind}`);
-    const holder = await acquireLease(iam, policySetLeaseKey(plan.directGrants), OBJECT_LEASE, {
+    const holder = await acquireLease(iam, policySetLeaseKey(plan.directGrants), SET_LEASE, {
       holder: 'the test',
       log: silentLogger,
     });
