@@ -46,16 +46,18 @@ export interface LeaseSettings {
 export const USER_LEASE: LeaseSettings = { ttlMs: 15 * 60_000, waitMs: 60_000 };
 /**
  * A group's or policy's lease covers only the short sections that create, fill, join or tear it down
- * (seconds). A holder stops (and fails its run) rather than use one past half its life.
+ * (seconds). A holder stops (and fails its run) rather than use one past half its life. A run takes its
+ * leases one after another within one wait, so its first may be 90 s old before the build starts: half of
+ * 5 minutes leaves the build a minute more.
  */
-export const OBJECT_LEASE: LeaseSettings = { ttlMs: 3 * 60_000, waitMs: 90_000 };
+export const OBJECT_LEASE: LeaseSettings = { ttlMs: 5 * 60_000, waitMs: 90_000 };
 /**
  * A policy set's lease is held from the second read through the build, including the wait for the objects'
  * leases (up to OBJECT_LEASE.waitMs), so it lives longer than theirs; a crashed run holds up the other users of
- * its set for at most 6 minutes. Outliving it gives nobody access (it only orders users of one set), so its
+ * its set for at most 8 minutes. Outliving it gives nobody access (it only orders users of one set), so its
  * holder is not stopped at half its life as an object's is.
  */
-export const SET_LEASE: LeaseSettings = { ttlMs: 6 * 60_000, waitMs: 90_000 };
+export const SET_LEASE: LeaseSettings = { ttlMs: 8 * 60_000, waitMs: 90_000 };
 
 /**
  * Lease keys. Names are unique without regard to case, so keys are lower case; a key becomes part of a

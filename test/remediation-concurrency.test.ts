@@ -203,12 +203,12 @@ describe('a lease held too long', () => {
     let skew = 0;
     const failure = await migrateUserPolicies(iam, { userName: 'erin', dryRun: false }, undefined, {
       now: () => Date.now() + skew,
-      // After the group is created, IAM's clock (as this run sees it) jumps 2 minutes: past half of 3.
+      // After the group is created, IAM's clock (as this run sees it) jumps 3 minutes: past half of 5.
       afterChange: async ({ step }) => {
-        if (step.action === 'create-group') skew = 2 * 60_000;
+        if (step.action === 'create-group') skew = 3 * 60_000;
       },
     }).catch((e: unknown) => e as Error);
-    expect((failure as Error).message).toMatch(/more than half its 180 s life/);
+    expect((failure as Error).message).toMatch(/more than half its 300 s life/);
     expect((failure as Error).message).toMatch(/the account is as it was before the run/);
     await expectAccountSafe(iam, before, grantsBefore);
   });
