@@ -70,7 +70,10 @@ describe('IamUserPolicyGuard (CDK Aspect)', () => {
     new iam.CfnUserPolicy(stack, 'LegacyInline', {
       userName: user.ref,
       policyName: 'legacy-inline',
-      policyDocument: { Version: '2012-10-17', Statement: [] },
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+      },
     });
     expect(
       errors(stack)

@@ -28,6 +28,12 @@ interface SharedCase {
   readonly parameters?: Readonly<Record<string, string>>;
 }
 
+/** A valid document for every inline policy (the verdict reads names only; CDK's validator reads documents). */
+const INLINE_DOCUMENT = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+};
+
 const CASES: readonly SharedCase[] = [
   { title: 'a user with no policies', expected: 'COMPLIANT', userName: 'alice' },
   {
@@ -153,7 +159,7 @@ function viaCheckTemplate(c: SharedCase) {
           Path: c.path ?? '/',
           Groups: c.groups ?? [],
           ManagedPolicyArns: c.managedArns ?? [],
-          Policies: (c.inline ?? []).map((name) => ({ PolicyName: name, PolicyDocument: {} })),
+          Policies: (c.inline ?? []).map((name) => ({ PolicyName: name, PolicyDocument: INLINE_DOCUMENT })),
           Tags: Object.entries(c.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
         },
       },
@@ -207,7 +213,7 @@ function viaAspect(c: SharedCase) {
     path: c.path ?? '/',
     groups: [...(c.groups ?? [])],
     managedPolicyArns: [...(c.managedArns ?? [])],
-    policies: (c.inline ?? []).map((name) => ({ policyName: name, policyDocument: {} })),
+    policies: (c.inline ?? []).map((name) => ({ policyName: name, policyDocument: INLINE_DOCUMENT })),
     tags: Object.entries(c.tags ?? {}).map(([key, value]) => ({ key, value })),
   });
   Aspects.of(app).add(new IamUserPolicyGuard({ ruleParameters: c.parameters ?? {} }));
