@@ -1,5 +1,5 @@
 import { IAMClient } from '@aws-sdk/client-iam';
-import { SDK_CLIENT_SETTINGS, withReadableErrors } from '../rule/aws/client-settings.js';
+import { type MiddlewareHost, SDK_CLIENT_SETTINGS, withReadableErrors } from '../rule/aws/client-settings.js';
 
 /** Where the clients send their calls: the global flags; anything left unset comes from the SDK's chain. */
 export interface ClientOptions {
@@ -48,19 +48,6 @@ export function awsClientsFrom(options: ClientOptions): AwsClients {
       return iam;
     },
     destroy: () => iam?.destroy(),
-  };
-}
-
-/** The part of a client's middleware stack used here (the SDK's own types differ per client). */
-interface MiddlewareHost {
-  readonly middlewareStack: {
-    add(
-      middleware: (
-        next: (args: unknown) => Promise<unknown>,
-        context: { clientName?: string; commandName?: string },
-      ) => (args: unknown) => Promise<unknown>,
-      options: { step: 'initialize'; name: string },
-    ): void;
   };
 }
 

@@ -184,29 +184,27 @@ export function terraformCandidates(
   for (const r of managed) {
     if (!counts(r)) continue;
     const after = r.change.after ?? {};
+    // The managed policy an attachment resource names, as attached to one user.
+    const managedAttachment = () => {
+      const policy = policyFrom(r);
+      return {
+        kind: 'managed' as const,
+        name: policy.name,
+        arn: policy.arn,
+        from: r.address,
+        ...lineOf(r.address),
+      };
+    };
     switch (r.type) {
       case 'aws_iam_user_policy_attachment': {
-        const policy = policyFrom(r);
-        userFor(r, 'user', after.user).attachments.push({
-          kind: 'managed',
-          name: policy.name,
-          arn: policy.arn,
-          from: r.address,
-          ...lineOf(r.address),
-        });
+        userFor(r, 'user', after.user).attachments.push(managedAttachment());
         break;
       }
       case 'aws_iam_policy_attachment': {
-        const policy = policyFrom(r);
+        const attachment = managedAttachment();
         for (const target of listTargets(r, 'users', config, users)) {
           const u = typeof target === 'string' ? userFor(r, 'users', target, false) : target;
-          u.attachments.push({
-            kind: 'managed',
-            name: policy.name,
-            arn: policy.arn,
-            from: r.address,
-            ...lineOf(r.address),
-          });
+          u.attachments.push({ ...attachment });
         }
         break;
       }

@@ -77,7 +77,7 @@ export class UnreadableAnswerError extends Error {
 }
 
 /** The part of a client's middleware stack used here (the SDK's own types differ per client). */
-interface MiddlewareHost {
+export interface MiddlewareHost {
   readonly middlewareStack: {
     add(
       middleware: (
