@@ -26,6 +26,11 @@ export interface ConfigStandIn {
   addConfigurationItem(item: HistoryItem): void;
   /** Makes the next `times` PutEvaluations calls report this resource as a FailedEvaluation (Infinity: forever). */
   failEvaluationsOf(resourceId: string, times: number): void;
+  /**
+   * Records the `occurrence`-th PutEvaluations call from now (1 = the next) and then drops its connection
+   * without an answer: a lost answer, as a reset or a timeout after Config recorded the batch gives.
+   */
+  loseAnswerOfPutEvaluations(occurrence: number): void;
   resetCalls(): void;
   stop(): Promise<void>;
 }
@@ -72,6 +77,7 @@ export async function startConfigStandIn(): Promise<ConfigStandIn> {
   const history: HistoryItem[] = [];
   const failures = new Map<string, number>();
   const calls: Record<string, number> = {};
+  let putEvaluationsUntilLostAnswer = 0;
 
   const actions: Record<string, (body: Record<string, unknown>) => unknown> = {
     PutEvaluations(body) {
@@ -211,7 +217,14 @@ export async function startConfigStandIn(): Promise<ConfigStandIn> {
       return;
     }
     try {
-      send(200, implementation(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
+      const answer = implementation(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
+      if (action === 'PutEvaluations' && putEvaluationsUntilLostAnswer > 0) {
+        if (--putEvaluationsUntilLostAnswer === 0) {
+          response.socket?.destroy();
+          return;
+        }
+      }
+      send(200, answer);
     } catch (error) {
       const type = error instanceof ApiError ? error.type : 'InternalFailure';
       send(error instanceof ApiError ? 400 : 500, { __type: type, message: (error as Error).message }, type);
@@ -227,6 +240,9 @@ export async function startConfigStandIn(): Promise<ConfigStandIn> {
     results: (ruleName) => [...latestOf(ruleName).values()],
     addConfigurationItem: (item) => history.push(item),
     failEvaluationsOf: (resourceId, times) => failures.set(resourceId, times),
+    loseAnswerOfPutEvaluations: (occurrence) => {
+      putEvaluationsUntilLostAnswer = occurrence;
+    },
     resetCalls: () => {
       for (const key of Object.keys(calls)) delete calls[key];
     },

@@ -4,6 +4,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { accountClientsResolver, MEMBER_ROLE_SESSION_NAME } from './aws/account-clients.js';
 import { SDK_CLIENT_SETTINGS, sharedCredentials, withReadableErrors } from './aws/client-settings.js';
 import { jsonLineLogger } from './log.js';
+import { deadlineSignal } from './out-of-time.js';
 import { type RuleClients, type RuleRunResult, runConfigRule } from './run-rule.js';
 
 /**
@@ -42,18 +43,24 @@ const clientsForAccount = accountClientsResolver({
   createClients: (roleArn) => memberRoleClients(roleArn),
 });
 
+/** The part of Lambda's context object the rule reads. */
+export interface RuleInvocationContext {
+  readonly invokedFunctionArn?: string;
+  readonly getRemainingTimeInMillis?: () => number;
+}
+
 /**
  * The Lambda entry point AWS Config invokes for the rule. A malformed event or parameter makes the
- * invocation fail (Config shows the error) and nothing is reported.
+ * invocation fail (Config shows the error) and nothing is reported. A run that would outlast the function's
+ * timeout stops shortly before it, says how far it got, and fails, so that Lambda's retry does the rest.
  */
-export async function handler(
-  event: unknown,
-  context?: { readonly invokedFunctionArn?: string },
-): Promise<RuleRunResult> {
+export async function handler(event: unknown, context?: RuleInvocationContext): Promise<RuleRunResult> {
+  const abortSignal = deadlineSignal(context?.getRemainingTimeInMillis?.());
   try {
     return await runConfigRule(event, {
       clientsFor: (e) => clientsForAccount(e.accountId, context?.invokedFunctionArn),
       log,
+      ...(abortSignal !== undefined ? { abortSignal } : {}),
     });
   } catch (error) {
     log({

@@ -5,6 +5,7 @@ import { readAccountUsers } from './aws/iam.js';
 import { evaluateConfigurationItem, type ItemVerdict } from './evaluate-item.js';
 import { toEvaluation } from './evaluation.js';
 import type { Logger } from './log.js';
+import { OutOfTimeError, stoppedBy } from './out-of-time.js';
 import { parseRuleParameters, type RuleParameters } from './parameters.js';
 import {
   type ConfigRuleEvent,
@@ -24,6 +25,8 @@ export interface RuleDependencies {
   /** Clients for the account named by the event (the organization deployment assumes a role there). */
   readonly clientsFor: (event: ConfigRuleEvent) => Promise<RuleClients> | RuleClients;
   readonly log: Logger;
+  /** Aborts shortly before the function's timeout (out-of-time.ts); the run then stops and says how far it got. */
+  readonly abortSignal?: AbortSignal;
 }
 
 /** What one invocation decided and reported: returned to the caller (the local run and tests read it). */
@@ -39,13 +42,16 @@ export interface RuleRunResult {
  * Handles one AWS Config rule invocation: parses the event and parameters (throwing, with nothing reported,
  * if either is malformed), decides, and reports with PutEvaluations. A change notification costs exactly one
  * AWS call; an oversized one adds GetResourceConfigHistory; a scheduled one reads the whole account with
- * GetAccountAuthorizationDetails and reports only what changed.
+ * GetAccountAuthorizationDetails and reports only what changed. When `deps.abortSignal` aborts (the
+ * function's time running out) it stops with an OutOfTimeError saying what was recorded; a later run, which
+ * reads back what Config holds, reports the rest.
  */
 export async function runConfigRule(rawEvent: unknown, deps: RuleDependencies): Promise<RuleRunResult> {
   const event = parseOrThrow(ConfigRuleEventSchema, rawEvent, 'AWS Config rule event');
   const params = parseRuleParameters(event.ruleParameters);
   const clients = await deps.clientsFor(event);
   const message = event.invokingEvent;
+  const { abortSignal } = deps;
 
   let evaluations: Evaluation[];
   let extra: Partial<RuleRunResult> = {};
@@ -71,11 +77,14 @@ export async function runConfigRule(rawEvent: unknown, deps: RuleDependencies): 
         DELETED_STATUSES.has(summary.configurationItemStatus) || event.eventLeftScope
           ? evaluateConfigurationItem({ ...summary, configuration: null }, event.eventLeftScope, params)
           : evaluateConfigurationItem(
-              await fetchConfigurationItem(
-                clients.config,
-                summary.resourceType,
-                summary.resourceId,
-                capturedAt,
+              await whileTimeLasts(abortSignal, 'reading the oversized configuration item', () =>
+                fetchConfigurationItem(
+                  clients.config,
+                  summary.resourceType,
+                  summary.resourceId,
+                  capturedAt,
+                  abortSignal,
+                ),
               ),
               false,
               params,
@@ -85,14 +94,14 @@ export async function runConfigRule(rawEvent: unknown, deps: RuleDependencies): 
       break;
     }
     case 'ScheduledNotification': {
-      const sweep = await sweepAccount(clients, event.configRuleName, params, deps.log);
+      const sweep = await sweepAccount(clients, event.configRuleName, params, deps.log, abortSignal);
       const at = new Date(message.notificationCreationTime);
       evaluations = sweep.toReport.map((d) => toEvaluation(d.resourceId, d.verdict, at));
       extra = { usersEvaluated: sweep.usersEvaluated, unchanged: sweep.unchanged };
       break;
     }
   }
-  await putEvaluations(clients.config, event.resultToken, evaluations);
+  await putEvaluations(clients.config, event.resultToken, evaluations, abortSignal);
   deps.log({
     event: 'reported',
     messageType: message.messageType,
@@ -108,11 +117,14 @@ async function sweepAccount(
   configRuleName: string,
   params: RuleParameters,
   log: Logger,
+  abortSignal: AbortSignal | undefined,
 ) {
-  const [users, recorded] = await Promise.all([
-    readAccountUsers(clients.iam),
-    readRecordedResults(clients.config, configRuleName),
-  ]);
+  const [users, recorded] = await whileTimeLasts(abortSignal, "reading the account's users", () =>
+    Promise.all([
+      readAccountUsers(clients.iam, abortSignal),
+      readRecordedResults(clients.config, configRuleName, abortSignal),
+    ]),
+  );
   const decisions = planSweep(users, params, recorded);
   for (const d of decisions) {
     log({
@@ -130,6 +142,22 @@ async function sweepAccount(
     usersEvaluated: users.length,
     unchanged: decisions.filter((d) => d.change === 'unchanged').length,
   };
+}
+
+/** Runs a read, turning the SDK's AbortError at the deadline into an OutOfTimeError that says what stopped. */
+async function whileTimeLasts<T>(
+  abortSignal: AbortSignal | undefined,
+  what: string,
+  read: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!stoppedBy(abortSignal, error)) throw error;
+    throw new OutOfTimeError(
+      `stopped ${what} before the function's timeout: nothing was reported; the next run (Lambda retries the invocation) reads again. If every run stops here, the function needs a longer timeout`,
+    );
+  }
 }
 
 function logDecision(log: Logger, judged: ItemVerdict, reported: boolean): void {

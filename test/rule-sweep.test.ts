@@ -16,6 +16,7 @@ import { EvaluationsRefusedError, putEvaluations } from '../rule/aws/config.js';
 import { readAccountUsers } from '../rule/aws/iam.js';
 import { toEvaluation } from '../rule/evaluation.js';
 import { silentLogger } from '../rule/log.js';
+import { deadlineSignal, OutOfTimeError, STOP_BEFORE_TIMEOUT_MS } from '../rule/out-of-time.js';
 import { type RuleClients, runConfigRule } from '../rule/run-rule.js';
 import { notApplicable } from '../rule/verdict.js';
 import { scheduledEvent } from './support/events.js';
@@ -219,6 +220,98 @@ describe('PutEvaluations failures', () => {
   });
 });
 
+describe('a lost PutEvaluations answer', () => {
+  beforeAll(async () => {
+    ruleName = 'lost-answer-rule';
+    await emulator.reset();
+    await createUsers('lost', 250);
+  });
+
+  it('costs one batch recorded twice (at least once, never more), and the next sweep sends nothing again', async () => {
+    const before = standIn.reported.length;
+    // The second of three batches is recorded and its answer lost: the SDK retries it as a reset connection.
+    standIn.loseAnswerOfPutEvaluations(2);
+    const result = await sweep();
+    expect(result.evaluations).toHaveLength(250);
+    expect(standIn.calls.PutEvaluations).toBe(4);
+    expect(standIn.reported.length - before).toBe(250 + 100);
+    expect(new Set(standIn.results(ruleName).map((r) => r.resourceId)).size).toBe(250);
+    expect((await sweep()).evaluations).toEqual([]);
+  });
+});
+
+describe('a sweep that runs out of time', () => {
+  beforeAll(async () => {
+    ruleName = 'deadline-rule';
+    await emulator.reset();
+    await createUsers('late', 250, async (name, i) => {
+      if (i % 3 === 0)
+        await admin().send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: S3_READ }));
+    });
+  });
+
+  /** A Config client whose deadline passes as soon as `batches` PutEvaluations calls have been answered. */
+  function configWithDeadlineAfter(batches: number) {
+    const controller = new AbortController();
+    const config = clientsFor(standIn.endpoint).config;
+    let answered = 0;
+    config.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'PutEvaluationsCommand' && ++answered >= batches) controller.abort();
+        return out;
+      },
+      { step: 'initialize', name: 'deadlineAfterBatches' },
+    );
+    return { config, abortSignal: controller.signal };
+  }
+
+  it('stopped while reporting, it says how many were recorded; the next run reports only the rest', async () => {
+    const { config, abortSignal } = configWithDeadlineAfter(1);
+    const stopped = runConfigRule(scheduledEvent({}, { configRuleName: ruleName, resultToken: ruleName }), {
+      clientsFor: () => ({ iam: clients.iam, config }),
+      log: silentLogger,
+      abortSignal,
+    });
+    await expect(stopped).rejects.toThrow(OutOfTimeError);
+    await expect(stopped).rejects.toThrow(
+      "stopped reporting before the function's timeout: 100 of 250 evaluations recorded; the next run reports the other 150",
+    );
+    expect(standIn.results(ruleName)).toHaveLength(100);
+
+    const next = await sweep();
+    expect(next).toMatchObject({ usersEvaluated: 250, unchanged: 100 });
+    expect(next.evaluations).toHaveLength(150);
+    expect(new Set(standIn.results(ruleName).map((r) => r.resourceId)).size).toBe(250);
+    expect((await sweep()).evaluations).toEqual([]);
+  });
+
+  it('stopped while reading, it reports nothing and says so', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    standIn.resetCalls();
+    const stopped = runConfigRule(scheduledEvent({}, { configRuleName: 'deadline-read', resultToken: 'x' }), {
+      clientsFor: () => clients,
+      log: silentLogger,
+      abortSignal: controller.signal,
+    });
+    await expect(stopped).rejects.toThrow(
+      "stopped reading the account's users before the function's timeout: nothing was reported",
+    );
+    expect(standIn.calls.PutEvaluations ?? 0).toBe(0);
+    expect(standIn.results('x')).toEqual([]);
+  });
+
+  it('the deadline is the time Lambda says is left, less a margin to log and return', async () => {
+    expect(deadlineSignal(undefined)).toBeUndefined();
+    const later = deadlineSignal(STOP_BEFORE_TIMEOUT_MS + 60_000);
+    const now = deadlineSignal(STOP_BEFORE_TIMEOUT_MS);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(now?.aborted).toBe(true);
+    expect(later?.aborted).toBe(false);
+  });
+});
+
 describe('reading the account', () => {
   it('follows GetAccountAuthorizationDetails pages until IsTruncated is false, even short ones', async () => {
     // moto ignores MaxItems and returns one page, so pagination is tested on the client.
@@ -282,6 +375,19 @@ describe('the Lambda handler module', () => {
       expect(logged.filter((l) => l.event === 'evaluation' && l.compliance === 'NON_COMPLIANT')).toHaveLength(
         2,
       );
+
+      // Invoked with less time left than the margin, it stops at once and logs why.
+      write.mockClear();
+      await expect(
+        handler(scheduledEvent({}, { configRuleName: 'env-late', resultToken: 'env-late' }), {
+          getRemainingTimeInMillis: () => STOP_BEFORE_TIMEOUT_MS,
+        }),
+      ).rejects.toThrow(/^stopped reading the account's users before the function's timeout/);
+      const errors = write.mock.calls.map((c) => JSON.parse(String(c[0]))).filter((l) => l.event === 'error');
+      expect(errors).toEqual([
+        expect.objectContaining({ error: expect.stringMatching(/^OutOfTimeError: stopped reading/) }),
+      ]);
+      expect(standIn.results('env-late')).toEqual([]);
     } finally {
       write.mockRestore();
       vi.unstubAllEnvs();

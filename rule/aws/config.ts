@@ -8,6 +8,7 @@ import {
   type ResourceType,
 } from '@aws-sdk/client-config-service';
 import { IAM_USER_RESOURCE_TYPE } from '../evaluation.js';
+import { OutOfTimeError, stoppedBy } from '../out-of-time.js';
 import {
   type ConfigurationItem,
   ConfigurationItemSchema,
@@ -52,23 +53,39 @@ export class EvaluationsRefusedError extends Error {
  * records them twice. Both records carry the same verdict and ordering timestamp, so what Config shows does
  * not change; telling a lost answer from a lost request would take a read per resource.
  *
+ * An aborted `abortSignal` (the function's time running out) stops the sending with an OutOfTimeError that
+ * says how many evaluations were recorded: the next sweep reads them back and reports only the rest.
+ *
  * @see https://docs.aws.amazon.com/config/latest/APIReference/API_PutEvaluations.html
  */
 export async function putEvaluations(
   config: ConfigServiceClient,
   resultToken: string,
   evaluations: readonly Evaluation[],
+  abortSignal?: AbortSignal,
 ): Promise<void> {
   const testMode = resultToken === TEST_MODE_RESULT_TOKEN;
+  let recorded = 0;
   const send = async (batch: Evaluation[]) => {
-    const answer = await config.send(
-      new PutEvaluationsCommand({
-        ResultToken: resultToken,
-        Evaluations: batch,
-        ...(testMode ? { TestMode: true } : {}),
-      }),
-    );
-    return answer.FailedEvaluations ?? [];
+    try {
+      const answer = await config.send(
+        new PutEvaluationsCommand({
+          ResultToken: resultToken,
+          Evaluations: batch,
+          ...(testMode ? { TestMode: true } : {}),
+        }),
+        { abortSignal },
+      );
+      const failed = answer.FailedEvaluations ?? [];
+      recorded += batch.length - failed.length;
+      return failed;
+    } catch (error) {
+      if (!stoppedBy(abortSignal, error)) throw error;
+      const left = evaluations.length - recorded;
+      throw new OutOfTimeError(
+        `stopped reporting before the function's timeout: ${recorded} of ${evaluations.length} evaluations recorded; the next run reports the other ${left} (Lambda retries the invocation, and the next scheduled sweep reads what is recorded)`,
+      );
+    }
   };
   // A sweep with nothing new still answers its result token (with no evaluations, which Config does not
   // charge for), so that the rule's status shows a successful evaluation rather than a silent invocation.
@@ -105,6 +122,7 @@ export async function fetchConfigurationItem(
   resourceType: string,
   resourceId: string,
   capturedAt: Date,
+  abortSignal?: AbortSignal,
 ): Promise<ConfigurationItem> {
   const answer = await config.send(
     new GetResourceConfigHistoryCommand({
@@ -113,6 +131,7 @@ export async function fetchConfigurationItem(
       laterTime: capturedAt,
       limit: 1,
     }),
+    { abortSignal },
   );
   const item = answer.configurationItems?.[0];
   if (item === undefined) {
@@ -152,6 +171,7 @@ export async function fetchConfigurationItem(
 export async function readRecordedResults(
   config: ConfigServiceClient,
   configRuleName: string,
+  abortSignal?: AbortSignal,
 ): Promise<Map<string, RecordedResult>> {
   const results = new Map<string, RecordedResult>();
   let nextToken: string | undefined;
@@ -163,6 +183,7 @@ export async function readRecordedResults(
         Limit: COMPLIANCE_DETAILS_PAGE_SIZE,
         ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
       }),
+      { abortSignal },
     );
     for (const r of page.EvaluationResults ?? []) {
       const recorded = toRecordedResult(r);

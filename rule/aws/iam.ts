@@ -22,6 +22,7 @@ export async function forEachAuthorizationDetailsPage(
   iam: IAMClient,
   filter: readonly EntityType[],
   onPage: (page: GetAccountAuthorizationDetailsCommandOutput) => void,
+  abortSignal?: AbortSignal,
 ): Promise<void> {
   let marker: string | undefined;
   do {
@@ -31,6 +32,7 @@ export async function forEachAuthorizationDetailsPage(
         MaxItems: AUTHORIZATION_DETAILS_PAGE_SIZE,
         ...(marker !== undefined ? { Marker: marker } : {}),
       }),
+      { abortSignal },
     );
     onPage(page);
     marker = page.IsTruncated ? page.Marker : undefined;
@@ -55,13 +57,19 @@ export async function readUserDetails(iam: IAMClient): Promise<UserDetail[]> {
 
 /**
  * Reads every IAM user of the account as the verdict sees it: each page is reduced to names (policy names,
- * group names, tags) as it arrives, so the documents of one page at most are held at any time.
+ * group names, tags) as it arrives, so the documents of one page at most are held at any time. An aborted
+ * `abortSignal` stops the read (the call in flight and its retries) with an AbortError.
  */
-export async function readAccountUsers(iam: IAMClient): Promise<IamUser[]> {
+export async function readAccountUsers(iam: IAMClient, abortSignal?: AbortSignal): Promise<IamUser[]> {
   const users: IamUser[] = [];
-  await forEachAuthorizationDetailsPage(iam, ['User'], (page) => {
-    for (const detail of page.UserDetailList ?? []) users.push(toIamUser(detail));
-  });
+  await forEachAuthorizationDetailsPage(
+    iam,
+    ['User'],
+    (page) => {
+      for (const detail of page.UserDetailList ?? []) users.push(toIamUser(detail));
+    },
+    abortSignal,
+  );
   return users;
 }
 
