@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import {
+  PERFORMANCE_TABLE_END,
+  PERFORMANCE_TABLE_START,
+  performanceTableMarkdown,
+} from '../bench/performance-summary.js';
+import type { BenchResult } from '../bench/report.js';
 import { REPO_ROOT } from '../local/python-env.js';
 import {
   PARAMETER_TABLE_END,
@@ -16,6 +22,20 @@ describe('README', () => {
     const end = readme.indexOf(PARAMETER_TABLE_END) + PARAMETER_TABLE_END.length;
     expect(start).toBeGreaterThanOrEqual(0);
     expect(readme.slice(start, end)).toBe(parameterTableMarkdown());
+  });
+
+  it('quotes the Performance figures as bench/reference.json records them (run `npm run docs` after re-recording)', () => {
+    const reference = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'bench', 'reference.json'), 'utf8'),
+    ) as BenchResult;
+    const start = readme.indexOf(PERFORMANCE_TABLE_START);
+    const end = readme.indexOf(PERFORMANCE_TABLE_END) + PERFORMANCE_TABLE_END.length;
+    expect(start).toBeGreaterThanOrEqual(0);
+    const table = performanceTableMarkdown(reference);
+    expect(readme.slice(start, end)).toBe(table);
+    // The memory and throttling figures the reliability work is judged by are among them.
+    expect(table).toMatch(/20,000 users with maximal inline policies: peak RSS/);
+    expect(table).toMatch(/at 30% throttled/);
   });
 
   it('gives the two quick-start commands', () => {
