@@ -11,14 +11,12 @@ import { REPO_ROOT } from '../local/python-env.js';
 import { SDK_CLIENT_SETTINGS } from '../rule/aws/client-settings.js';
 import { silentLogger } from '../rule/log.js';
 import { runConfigRule } from '../rule/run-rule.js';
+import { INLINE_CHARACTERS_PER_USER, startLargeIam } from './large-iam.js';
 import { writeRuleBundle } from './rule-bundle.js';
 import { seededRandom } from './seeded-random.js';
 
-/** IAM's limit on the inline policy text of one user (characters, whitespace not counted). */
-export const INLINE_CHARACTERS_PER_USER = 2_048;
 /** The account sizes the memory part sweeps. */
 export const MEMORY_SIZES = [5_000, 20_000] as const;
-const PAGE = 1_000;
 const LOCAL_ENV = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
@@ -28,48 +26,6 @@ const LOCAL_ENV = {
 const PERIODIC_EVENT = JSON.parse(
   readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'config-events', 'periodic.json'), 'utf8'),
 ) as Record<string, unknown>;
-
-/** An inline policy document of exactly `characters` characters, URL-encoded as IAM returns it. */
-function maximalDocument(characters: number, seed: number): string {
-  const head = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b${seed}/`;
-  const tail = '"}]}';
-  return encodeURIComponent(head + 'x'.repeat(characters - head.length - tail.length) + tail);
-}
-
-/**
- * A stand-in for IAM's GetAccountAuthorizationDetails over `users` users, each with one inline policy of
- * the most text IAM allows a user, paged by 1,000 as IAM does. Pages are generated per request, so the
- * server's own memory does not grow with the account (it runs in the benchmark's process, not the
- * measured one).
- */
-export async function startLargeIam(users: number) {
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (c: Buffer) => chunks.push(c));
-    request.on('end', () => {
-      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-      const start = Number(form.get('Marker') ?? '0');
-      const end = Math.min(users, start + PAGE);
-      const members: string[] = [];
-      for (let i = start; i < end; i++) {
-        const id = `AIDA${String(i).padStart(17, '0')}`;
-        members.push(
-          `<member><Path>/</Path><UserName>user-${i}</UserName><UserId>${id}</UserId><Arn>arn:aws:iam::123456789012:user/user-${i}</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate><GroupList/><AttachedManagedPolicies/><Tags/><UserPolicyList><member><PolicyName>own-${i}</PolicyName><PolicyDocument>${maximalDocument(INLINE_CHARACTERS_PER_USER, i)}</PolicyDocument></member></UserPolicyList></member>`,
-        );
-      }
-      const truncated = end < users;
-      response.writeHead(200, { 'content-type': 'text/xml' });
-      response.end(
-        `<GetAccountAuthorizationDetailsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetAccountAuthorizationDetailsResult><IsTruncated>${truncated}</IsTruncated>${truncated ? `<Marker>${end}</Marker>` : ''}<UserDetailList>${members.join('')}</UserDetailList><GroupDetailList/><RoleDetailList/><Policies/></GetAccountAuthorizationDetailsResult><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>`,
-      );
-    });
-  });
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
 
 /** Peak memory of one scheduled sweep in the bundled function, in its own Node process. */
 export interface MemoryMeasurement {
