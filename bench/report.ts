@@ -1,3 +1,4 @@
+import { MIGRATION_FUNCTION_MEMORY_MB } from '../infra/remediation.js';
 import { RULE_FUNCTION_MEMORY_MB } from '../infra/rule-function.js';
 import { USERNAME_VARIABLE } from '../remediation/design/username-variable.js';
 import type { ApplyMeasurement } from './apply-design.js';
@@ -7,7 +8,7 @@ import { MAX_GROUPS_PER_USER, type MessyDesignMeasurement } from './messy-design
 import type { RemediationMeasurement } from './remediation.js';
 import { ROLE_MINING_TIME_LIMIT_MS, type RoleMiningRow } from './role-mining.js';
 import { type BundleShare, RULE_BUNDLE_MAX_BYTES } from './rule-bundle.js';
-import type { MemoryMeasurement, ThrottlingRow } from './scale.js';
+import type { MemoryMeasurement, MigrationMemoryMeasurement, ThrottlingRow } from './scale.js';
 import type { SweepCost, SweepMeasurement } from './sweep.js';
 
 /** Everything one `npm run bench` measured: what bench/results/latest.json holds. */
@@ -44,6 +45,8 @@ export interface BenchResult {
   readonly remediation?: RemediationMeasurement;
   /** Peak RSS of the bundled rule function sweeping large accounts (bench/scale.ts). */
   readonly memory?: readonly MemoryMeasurement[];
+  /** Peak RSS of the bundled migration function planning one user in large accounts (bench/scale.ts). */
+  readonly migrationMemory?: readonly MigrationMemoryMeasurement[];
   /** First sweeps through a throttling proxy, default SDK retry against the project's (bench/scale.ts). */
   readonly throttling?: readonly ThrottlingRow[];
   readonly apply?: ApplyMeasurement;
@@ -157,6 +160,14 @@ export function judgeTargets(result: Omit<BenchResult, 'targets'>): Target[] {
       target: `< half the rule function's ${RULE_FUNCTION_MEMORY_MB} MB`,
       measured: `${m.peakRssMiB} MiB`,
       met: m.peakRssMiB * 2 < RULE_FUNCTION_MEMORY_MB && m.usersEvaluated === m.users,
+    });
+  }
+  for (const m of result.migrationMemory ?? []) {
+    targets.push({
+      name: `migration of one user among ${n(m.users)} with maximal inline policies: peak RSS`,
+      target: `< half the migration function's ${MIGRATION_FUNCTION_MEMORY_MB} MB, and a planned migration`,
+      measured: `${m.peakRssMiB} MiB, ${m.status} (${m.planSteps} steps)`,
+      met: m.peakRssMiB * 2 < MIGRATION_FUNCTION_MEMORY_MB && m.status === 'planned',
     });
   }
   for (const t of result.throttling ?? []) {

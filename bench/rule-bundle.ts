@@ -41,6 +41,11 @@ export async function writeRuleBundle(outfile: string): Promise<void> {
   await bundleWithCdkOptions({ entryPoints: [RULE_ENTRY] }, outfile);
 }
 
+/** Builds the migration function's bundle as buildMigrationBundle does and writes it to `outfile`. */
+export async function writeMigrationBundle(outfile: string): Promise<void> {
+  await bundleWithCdkOptions({ entryPoints: [MIGRATION_ENTRY] }, outfile);
+}
+
 /**
  * What the AWS SDK alone weighs in the rule's bundle: an entry that creates the handler's two clients (IAM,
  * Config) and the assumed-role credentials of organization mode, and imports only the commands the rule

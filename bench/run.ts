@@ -21,7 +21,7 @@ import {
   synthesizedRuleBundle,
   whereTheBytesGo,
 } from './rule-bundle.js';
-import { measureMemory, measureThrottling, renderScale } from './scale.js';
+import { measureMemory, measureMigrationMemory, measureThrottling, renderScale } from './scale.js';
 import { measureSweep } from './sweep.js';
 
 const USAGE = `npm run bench [-- options]
@@ -213,6 +213,10 @@ async function main(): Promise<void> {
   if (opts.only.has('memory')) {
     progress('Sweeping 5,000 and 20,000 users with maximal inline policies in the bundled function...');
     result = { ...result, memory: await measureMemory() };
+    progress(
+      'Planning one user among 5,000 and 20,000 with maximal policies in the bundled migration function...',
+    );
+    result = { ...result, migrationMemory: await measureMigrationMemory() };
   }
 
   if (opts.only.has('throttling')) {
@@ -228,8 +232,8 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest.json'), json);
   if (opts.writeReference) writeReference(final);
   console.log(renderReport(final));
-  if (final.memory !== undefined || final.throttling !== undefined) {
-    console.log(`\n${renderScale(final.memory, final.throttling)}`);
+  if (final.memory !== undefined || final.throttling !== undefined || final.migrationMemory !== undefined) {
+    console.log(`\n${renderScale(final.memory, final.throttling, final.migrationMemory)}`);
   }
   progress(
     `\nWrote bench/results/latest.json${opts.writeReference ? ' and bench/reference.json' : ''} (${final.durationSeconds} s).`,

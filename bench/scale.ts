@@ -11,8 +11,15 @@ import { REPO_ROOT } from '../local/python-env.js';
 import { SDK_CLIENT_SETTINGS } from '../rule/aws/client-settings.js';
 import { silentLogger } from '../rule/log.js';
 import { runConfigRule } from '../rule/run-rule.js';
-import { INLINE_CHARACTERS_PER_USER, startLargeIam } from './large-iam.js';
-import { writeRuleBundle } from './rule-bundle.js';
+import {
+  GROUPS_QUOTA,
+  INLINE_CHARACTERS_PER_USER,
+  largeAccountUserId,
+  POLICIES_QUOTA,
+  startLargeIam,
+  VERSIONS_PER_POLICY,
+} from './large-iam.js';
+import { writeMigrationBundle, writeRuleBundle } from './rule-bundle.js';
 import { seededRandom } from './seeded-random.js';
 
 /** The account sizes the memory part sweeps. */
@@ -35,10 +42,17 @@ export interface MemoryMeasurement {
   readonly usersEvaluated: number;
 }
 
-function runBundle(bundle: string, env: Record<string, string>, event: unknown): Promise<string> {
+/** What the handler returned, and the process's peak RSS. */
+interface BundleRun {
+  readonly maxRssKiB: number;
+  readonly result: unknown;
+}
+
+/** Runs the bundle's handler once on `event` in a Node process of its own. */
+function runBundle(bundle: string, env: Record<string, string>, event: unknown): Promise<BundleRun> {
   const script = `const { handler } = await import(${JSON.stringify(bundle)});
 const result = await handler(${JSON.stringify(event)});
-process.stdout.write('\\n' + JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, usersEvaluated: result.usersEvaluated }));`;
+process.stdout.write('\\n' + JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, result }));`;
   return new Promise((done, fail) => {
     execFile(
       process.execPath,
@@ -48,7 +62,7 @@ process.stdout.write('\\n' + JSON.stringify({ maxRssKiB: process.resourceUsage()
       (error, stdout, stderr) =>
         error
           ? fail(new Error(`${error.message}\n${stderr}`))
-          : done(stdout.trimEnd().split('\n').at(-1) ?? ''),
+          : done(JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '') as BundleRun),
     );
   });
 }
@@ -66,7 +80,7 @@ export async function measureMemory(sizes: readonly number[] = MEMORY_SIZES): Pr
     const [iam, config] = await Promise.all([startLargeIam(users), startConfigStandIn()]);
     try {
       const name = `memory-${users}`;
-      const stdout = await runBundle(
+      const run = await runBundle(
         bundle,
         {
           ...LOCAL_ENV,
@@ -75,15 +89,85 @@ export async function measureMemory(sizes: readonly number[] = MEMORY_SIZES): Pr
         },
         { ...PERIODIC_EVENT, ruleParameters: '{}', configRuleName: name, resultToken: name },
       );
-      const parsed = JSON.parse(stdout) as { maxRssKiB: number; usersEvaluated: number };
       out.push({
         users,
         inlineCharactersPerUser: INLINE_CHARACTERS_PER_USER,
-        peakRssMiB: Math.round(parsed.maxRssKiB / 1024),
-        usersEvaluated: parsed.usersEvaluated,
+        peakRssMiB: Math.round(run.maxRssKiB / 1024),
+        usersEvaluated: (run.result as { usersEvaluated: number }).usersEvaluated,
       });
     } finally {
       await Promise.all([iam.stop(), config.stop()]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Peak memory of one dry-run migration in the bundled migration function, in its own Node process. The
+ * account is `users` users with IAM's maximum inline text each, one group each, and `groups` groups and
+ * `customerPolicies` customer managed policies with every document at IAM's maximum size.
+ */
+export interface MigrationMemoryMeasurement {
+  readonly users: number;
+  readonly inlineCharactersPerUser: number;
+  readonly groups: number;
+  readonly customerPolicies: number;
+  readonly versionsPerPolicy: number;
+  readonly peakRssMiB: number;
+  /** The dry run's status: "planned" when it read the account and planned the user's migration. */
+  readonly status: string;
+  readonly planSteps: number;
+}
+
+/**
+ * Peak RSS of the bundled migration function (the file Lambda runs) planning one user's migration in
+ * accounts of MEMORY_SIZES users, each with IAM's maximum inline policy text: what decides the function's
+ * memory setting. A dry run makes the read a real run makes (GetAccountAuthorizationDetails for users, groups
+ * and customer managed policies, and GetAccountSummary) and plans from it, but takes no lease and writes
+ * nothing, so the stand-in needs to answer only the reads. A real run reads the same way once more under the
+ * policy set's lease, holding the first read's state (one user's documents, the groups' and the policies'
+ * default documents) but not its pages. The groups and policies are one short of
+ * IAM's default quotas, leaving room for the group and the policy the plan creates.
+ */
+export async function measureMigrationMemory(
+  sizes: readonly number[] = MEMORY_SIZES,
+): Promise<MigrationMemoryMeasurement[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-migration-memory-'));
+  const bundle = join(dir, 'index.mjs');
+  await writeMigrationBundle(bundle);
+  const out: MigrationMemoryMeasurement[] = [];
+  for (const users of sizes) {
+    const account = {
+      users,
+      groups: GROUPS_QUOTA - 1,
+      customerPolicies: POLICIES_QUOTA - 1,
+      migratedUser: Math.floor(users / 2),
+    };
+    const iam = await startLargeIam(account);
+    try {
+      const run = await runBundle(
+        bundle,
+        { ...LOCAL_ENV, AWS_ENDPOINT_URL_IAM: iam.endpoint },
+        { IAMResourceId: largeAccountUserId(account.migratedUser), DryRun: 'true' },
+      );
+      const result = run.result as { status: string; plan: readonly unknown[] };
+      if (result.status !== 'planned') {
+        throw new Error(
+          `the dry run in an account of ${users} users answered ${JSON.stringify(result)}, not a planned migration`,
+        );
+      }
+      out.push({
+        users,
+        inlineCharactersPerUser: INLINE_CHARACTERS_PER_USER,
+        groups: account.groups,
+        customerPolicies: account.customerPolicies,
+        versionsPerPolicy: VERSIONS_PER_POLICY,
+        peakRssMiB: Math.round(run.maxRssKiB / 1024),
+        status: result.status,
+        planSteps: result.plan.length,
+      });
+    } finally {
+      await iam.stop();
     }
   }
   return out;
@@ -223,10 +307,11 @@ export async function measureThrottling(users = 10_000, share = 0.3, sweeps = 6)
   return rows;
 }
 
-/** The two parts as Markdown, for docs/reliability.md. */
+/** The parts as Markdown, for docs/reliability.md. */
 export function renderScale(
   memory: readonly MemoryMeasurement[] | undefined,
   throttling: readonly ThrottlingRow[] | undefined,
+  migrationMemory?: readonly MigrationMemoryMeasurement[],
 ): string {
   const lines: string[] = [];
   if (memory !== undefined) {
@@ -237,6 +322,17 @@ export function renderScale(
     for (const m of memory)
       lines.push(
         `| ${m.users.toLocaleString('en')} | ${m.inlineCharactersPerUser.toLocaleString('en')} characters | ${m.peakRssMiB} MiB |`,
+      );
+    lines.push('');
+  }
+  if (migrationMemory !== undefined) {
+    lines.push(
+      '| users | inline text per user | groups | customer managed policies (versions each) | dry run | peak RSS of the bundled migration function |',
+      '| ---: | ---: | ---: | ---: | --- | ---: |',
+    );
+    for (const m of migrationMemory)
+      lines.push(
+        `| ${m.users.toLocaleString('en')} | ${m.inlineCharactersPerUser.toLocaleString('en')} characters | ${m.groups} | ${m.customerPolicies.toLocaleString('en')} (${m.versionsPerPolicy}) | ${m.status}, ${m.planSteps} steps | ${m.peakRssMiB} MiB |`,
       );
     lines.push('');
   }

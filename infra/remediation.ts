@@ -22,6 +22,9 @@ export const AUTOMATIC_REMEDIATION_LIMITS = {
   errorPercentage: 10,
 } as const;
 
+/** The migration function's memory, in MB. */
+export const MIGRATION_FUNCTION_MEMORY_MB = 256;
+
 /** Properties of the remediation. */
 export interface RemediationProps {
   /**
@@ -60,6 +63,7 @@ export class Remediation extends Construct {
       description: "Moves an IAM user's policies to groups without changing anyone's permissions (IAM.2)",
       // An aws:invokeLambdaFunction step waits at most 300 seconds.
       timeout: Duration.seconds(300),
+      memorySize: MIGRATION_FUNCTION_MEMORY_MB,
       environment: { [RULE_PARAMETERS_ENV]: JSON.stringify(props.ruleInputParameters ?? {}) },
     });
     const migrationCalls = new Policy(this, 'MigrationCalls', {
