@@ -26,8 +26,8 @@ export const AUTOMATIC_REMEDIATION_LIMITS = {
  * The migration function's memory, in MB. Measured (`npm run bench -- --only memory`, docs/reliability.md): a
  * dry run planning one user in an account of 20,000 users, each with IAM's maximum of 2,048 characters of
  * inline policy, and 299 groups and 1,499 customer managed policies (one short of IAM's default quotas) with
- * every document at IAM's maximum size and five versions of each policy, peaks at 315 MiB RSS in the bundled
- * function (306 MiB at 5,000 users): the customer managed policies' pages, every version with its document,
+ * every document at IAM's maximum size and five versions of each policy, peaks at 311 MiB RSS in the bundled
+ * function (305 MiB at 5,000 users): the customer managed policies' pages, every version with its document,
  * weigh most, not the users. The default 256 MB would not hold that read. The target is to stay under half
  * of the function's memory, as for the rule (a real run also keeps the first read's state while it reads again
  * under the policy set's lease): 1024 MB.

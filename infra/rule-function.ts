@@ -17,7 +17,7 @@ export interface RuleFunctionProps {
 /**
  * The rule function's memory, in MB. Measured (`npm run bench -- --only memory`, docs/reliability.md): a
  * scheduled sweep of 20,000 users, each with IAM's maximum of 2,048 characters of inline policy, peaks at
- * 180 MiB RSS in the bundled function (133 MiB at 5,000 users, IAM's default user quota). The benchmark's
+ * 179 MiB RSS in the bundled function (134 MiB at 5,000 users, IAM's default user quota). The benchmark's
  * target is to stay under half of the function's memory, so that a larger page or a slower garbage
  * collection never meets the limit: 512 MB (Lambda also gives more CPU with more memory, which shortens
  * the sweep's JSON and XML work).
