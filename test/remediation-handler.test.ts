@@ -75,6 +75,21 @@ describe('remediation handler input', () => {
     expect(iam.calls()).toHaveLength(0);
   });
 
+  it.each([
+    ['DryRun', { IAMResourceId: 'AIDAX', DryRun: 'yes' }],
+    ['DryRun', { IAMResourceId: 'AIDAX', DryRun: 3 }],
+    ['IncludeExempt', { IAMResourceId: 'AIDAX', IncludeExempt: 'maybe' }],
+    ['JoinableGroups', { IAMResourceId: 'AIDAX', JoinableGroups: ['devs'] }],
+  ])('a wrong-typed %s says what was expected, not only "Invalid input"', async (field, payload) => {
+    const error = await handler(payload).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(new RegExp(`${field}: expected `));
+    expect(error?.message).not.toMatch(/Invalid input/);
+    expect(iam.calls()).toHaveLength(0);
+  });
+
   it('accepts DryRun as the string "true" the way the runbook may interpolate it', async () => {
     const result = await handler({ IAMResourceId: ALICE.UserId, GroupName: '', DryRun: 'true' });
     expect(result.status).toBe('planned');
