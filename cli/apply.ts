@@ -46,7 +46,7 @@ export const applyCommand: CliCommand = (program, bind) => {
           const code = (error as NodeJS.ErrnoException).code;
           throw new UsageError(`cannot read plan file ${file}: ${code ?? 'not valid JSON'}`);
         }
-        const report = await applyDesign(aws.iam({ retryMode: 'adaptive', maxAttempts: 8 }), planFile, {
+        const report = await applyDesign(aws.iam(), planFile, {
           apply: options.apply,
           concurrency,
           holder: `iam-user-policies apply on host ${hostname()}, pid ${process.pid}`,

@@ -10,8 +10,8 @@ export interface ClientOptions {
 
 /** The client commands use, created on first use: check-template makes no AWS call at all. */
 export interface AwsClients {
-  /** The IAM client; `retry` settings apply when it is first created (apply paces many writes adaptively). */
-  iam(retry?: { retryMode: 'adaptive' | 'standard'; maxAttempts: number }): IAMClient;
+  /** The IAM client, with the project's timeouts and adaptive retry (rule/aws/client-settings.ts). */
+  iam(): IAMClient;
   /** Closes the clients' connections. */
   destroy(): void;
 }
@@ -41,10 +41,8 @@ export function awsClientsFrom(options: ClientOptions): AwsClients {
   };
   let iam: IAMClient | undefined;
   return {
-    iam: (retry) => {
-      iam ??= tagFailedCalls(
-        withReadableErrors(new IAMClient({ ...SDK_CLIENT_SETTINGS, ...config, ...retry })),
-      );
+    iam: () => {
+      iam ??= tagFailedCalls(withReadableErrors(new IAMClient({ ...SDK_CLIENT_SETTINGS, ...config })));
       return iam;
     },
     destroy: () => iam?.destroy(),

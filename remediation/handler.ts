@@ -13,11 +13,11 @@ import { IAM_RESOURCE_ID, type MigrationResult, migrateUserPolicies } from './mi
 const iam = withReadableErrors(new IAMClient(SDK_CLIENT_SETTINGS));
 const log = jsonLineLogger();
 
-/** "true"/"false" as the Automation document interpolates a Boolean parameter into a JSON string. */
-const booleanOrString = z.union([
-  z.boolean(),
-  z.enum(['true', 'false'], { error: 'must be true or false' }).transform((s) => s === 'true'),
-]);
+/**
+ * "true"/"false" as the Automation document interpolates a Boolean parameter into a JSON string. No custom
+ * message on the enum: the union's message then lists both shapes ('expected a boolean or "true", "false"').
+ */
+const booleanOrString = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
 
 /**
  * The payload the Automation document's aws:invokeLambdaFunction steps send: the document's own parameter

@@ -90,6 +90,13 @@ describe('remediation handler input', () => {
     expect(iam.calls()).toHaveLength(0);
   });
 
+  it('a DryRun of "yes" names both shapes it accepts: a boolean, or the strings "true" and "false"', async () => {
+    await expect(handler({ IAMResourceId: 'AIDAX', DryRun: 'yes' })).rejects.toThrow(
+      'DryRun: expected a boolean or "true", "false", got a string',
+    );
+    expect(iam.calls()).toHaveLength(0);
+  });
+
   it('accepts DryRun as the string "true" the way the runbook may interpolate it', async () => {
     const result = await handler({ IAMResourceId: ALICE.UserId, GroupName: '', DryRun: 'true' });
     expect(result.status).toBe('planned');
