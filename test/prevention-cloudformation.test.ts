@@ -563,6 +563,7 @@ describe('logical IDs and values that name Object.prototype members (found by fu
         Alice: {
           Type: 'AWS::IAM::User',
           Properties: {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally.
             UserName: { 'Fn::Sub': 'alice-${toString}' },
             Policies: [{ PolicyName: { 'Fn::GetAtt': ['constructor', 'Arn'] } }],
             Path: { Ref: 'hasOwnProperty' },
@@ -571,6 +572,7 @@ describe('logical IDs and values that name Object.prototype members (found by fu
       },
     });
     const [alice] = check(template, defaults, 'proto.json');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally.
     expect(alice?.user.userName).toBe('alice-${toString}');
     expect(alice?.verdict.compliance).toBe('NON_COMPLIANT');
     expect(alice?.candidate.notes.join('\n')).toMatch(/Fn::GetAtt of constructor, which is not a resource/);
@@ -621,6 +623,7 @@ describe('malformed intrinsic functions (found by fuzzing)', () => {
     });
 
   it.each([
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally.
     ['Fn::Sub variables that are not a map', { UserName: { 'Fn::Sub': ['${a}', 'not-a-map'] } }, /Fn::Sub/],
     ['Fn::GetAtt of an object', { UserName: { 'Fn::GetAtt': { toString: 'x' } } }, /Fn::GetAtt/],
     ['Fn::GetAtt naming an object', { UserName: { 'Fn::GetAtt': [{ toString: 'x' }, 'Arn'] } }, /Fn::GetAtt/],
