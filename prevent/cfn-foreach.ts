@@ -56,8 +56,8 @@ export function expandForEach(
     ctx.notes = [];
     const made = expandEntries({ [key]: value }, new Map(), ctx);
     for (const [id, resource] of Object.entries(made)) {
-      if (id in out) throw duplicate(file, id, key);
-      out[id] = resource;
+      if (Object.hasOwn(out, id)) throw duplicate(file, id, key);
+      setOwn(out, id, resource);
       if (LOOP_KEY.test(key)) loopOf.set(id, key);
       if (ctx.notes.length > 0) notesOf.set(id, [...new Set(ctx.notes)]);
     }
@@ -69,8 +69,8 @@ export function expandForEach(
 function expandEntries(object: Record<string, unknown>, items: Items, ctx: Context): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const put = (key: string, value: unknown, loop?: string) => {
-    if (key in out) throw duplicate(ctx.file, key, loop);
-    out[key] = value;
+    if (Object.hasOwn(out, key)) throw duplicate(ctx.file, key, loop);
+    setOwn(out, key, value);
   };
   for (const [rawKey, value] of Object.entries(object)) {
     const key = replaceInKey(rawKey, items);
@@ -109,8 +109,8 @@ function expandLoop(
   const out: Record<string, unknown> = {};
   const add = (made: Record<string, unknown>) => {
     for (const [k, v] of Object.entries(made)) {
-      if (k in out) throw duplicate(ctx.file, k, key);
-      out[k] = v;
+      if (Object.hasOwn(out, k)) throw duplicate(ctx.file, k, key);
+      setOwn(out, k, v);
     }
   };
   if (values.every((v) => v.kind === 'text')) {
@@ -213,6 +213,11 @@ function replaceInKey(key: string, items: Items): string {
     }
   }
   return out;
+}
+
+/** Sets a key as an own property: a logical ID such as `__proto__` is a key, not the object's prototype. */
+function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function duplicate(file: string, key: string, loop: string | undefined): InputError {

@@ -73,11 +73,18 @@ export function resolveScalar(value: unknown, t: CfnTemplateView, depth = 0): Cf
     case 'Ref':
       return [resolveRef(arg, t)];
     case 'Fn::GetAtt': {
-      const [logicalId, attribute] = Array.isArray(arg) ? arg : String(arg).split(/\.(.*)/s);
-      if (typeof logicalId === 'string' && logicalId in t.resources) {
-        return [{ kind: 'resource', logicalId, attribute: String(attribute ?? '') }];
+      const [logicalId, attribute]: unknown[] = Array.isArray(arg)
+        ? arg
+        : typeof arg === 'string'
+          ? arg.split(/\.(.*)/s)
+          : [];
+      if (typeof logicalId !== 'string') return [unknown('Fn::GetAtt without [resource, attribute]')];
+      if (Object.hasOwn(t.resources, logicalId)) {
+        // An attribute given by a function is some attribute, never the resource's name (see textOf).
+        const name = attribute === undefined ? '' : typeof attribute === 'string' ? attribute : '(computed)';
+        return [{ kind: 'resource', logicalId, attribute: name }];
       }
-      return [unknown(`Fn::GetAtt of ${String(logicalId)}, which is not a resource of this template`)];
+      return [unknown(`Fn::GetAtt of ${logicalId}, which is not a resource of this template`)];
     }
     case 'Fn::If': {
       if (!Array.isArray(arg) || arg.length !== 3) return [unknown('Fn::If without [condition, then, else]')];
@@ -115,16 +122,17 @@ export function resolveScalar(value: unknown, t: CfnTemplateView, depth = 0): Cf
       if (keys.some((k) => k === undefined))
         return [unknown('Fn::FindInMap with a key known only at deployment')];
       const [map, top, second] = keys as string[];
-      const found = (t.mappings[map as string] as Record<string, Record<string, unknown>> | undefined)?.[
-        top as string
-      ]?.[second as string];
+      const found = own(own(own(t.mappings, map as string), top as string), second as string);
       return found === undefined
         ? [unknown(`no ${map}.${top}.${second} in Mappings`)]
         : resolveScalar(found, t, depth + 1);
     }
     case FOR_EACH_ITEM_NOT_KNOWN: {
-      const item = arg as { why: string; name: string };
-      return [unknownName(item.why, item.name)];
+      // Only cfn-foreach.ts writes this key; the same key written in a template is some other object.
+      const item = isRecord(arg) ? arg : {};
+      return typeof item.why === 'string' && typeof item.name === 'string'
+        ? [unknownName(item.why, item.name)]
+        : [unknown(`${FOR_EACH_ITEM_NOT_KNOWN} is not a CloudFormation function`)];
     }
     default:
       return [unknown(`${name} is evaluated only at deployment`)];
@@ -145,7 +153,7 @@ export function resolveList(value: unknown, t: CfnTemplateView, depth = 0): CfnV
   if (fn?.[0] === 'Fn::If' && Array.isArray(fn[1]) && fn[1].length === 3) {
     return [...resolveList(fn[1][1], t, depth + 1), ...resolveList(fn[1][2], t, depth + 1)];
   }
-  if (fn?.[0] === 'Ref' && typeof fn[1] === 'string' && t.parameters[fn[1]] !== undefined) {
+  if (fn?.[0] === 'Ref' && typeof fn[1] === 'string' && Object.hasOwn(t.parameters, fn[1])) {
     const only = resolveRef(fn[1], t);
     return only.kind === 'text' ? only.text.split(',').map((s) => text(s.trim())) : [only];
   }
@@ -185,16 +193,19 @@ export function resolveObjectList(value: unknown): Record<string, unknown>[] {
 function resolveRef(arg: unknown, t: CfnTemplateView): CfnValue {
   if (typeof arg !== 'string') return unknown('Ref to something other than a name');
   if (arg === 'AWS::NoValue') return { kind: 'none' };
-  const pseudo = KNOWN_PSEUDO[arg];
-  if (pseudo !== undefined) return text(pseudo);
+  if (Object.hasOwn(KNOWN_PSEUDO, arg)) return text(KNOWN_PSEUDO[arg] as string);
   if (arg.startsWith('AWS::')) return unknownName(`${arg} is known only at deployment`, arg);
-  const parameter = t.parameters[arg];
+  // Own keys only: a Ref to `constructor` is a Ref to the resource of that name, not to Object.prototype's.
+  const parameter = Object.hasOwn(t.parameters, arg) ? t.parameters[arg] : undefined;
   if (parameter !== undefined) {
     const fallback = parameter.Default;
     if (fallback === undefined) return unknownName(`parameter ${arg} has no default`, arg);
-    return text(Array.isArray(fallback) ? fallback.join(',') : String(fallback));
+    const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+    if (scalar(fallback)) return text(String(fallback));
+    if (Array.isArray(fallback) && fallback.every(scalar)) return text(fallback.join(','));
+    return unknown(`parameter ${arg} has a Default that is neither a string nor a list of strings`);
   }
-  if (arg in t.resources) return { kind: 'resource', logicalId: arg };
+  if (Object.hasOwn(t.resources, arg)) return { kind: 'resource', logicalId: arg };
   return unknown(`Ref to ${arg}, which is neither a parameter nor a resource of this template`);
 }
 
@@ -205,19 +216,20 @@ function resolveRef(arg: unknown, t: CfnTemplateView): CfnValue {
 function resolveSub(arg: unknown, t: CfnTemplateView, depth: number): CfnValue[] {
   const [template, variables] = Array.isArray(arg) ? [arg[0], arg[1]] : [arg, undefined];
   if (typeof template !== 'string') return [unknown('Fn::Sub without a template string')];
-  const vars = (variables ?? {}) as Record<string, unknown>;
+  if (variables !== undefined && !isRecord(variables))
+    return [unknown('Fn::Sub whose variables are not a map of names to values')];
+  const vars = variables ?? {};
   let opaque = false;
   const out = template.replace(/\$\{([^}!][^}]*)\}/g, (whole, name: string) => {
-    const value =
-      name in vars
-        ? resolveScalar(vars[name], t, depth + 1)
-        : name.includes('.')
-          ? resolveScalar(
-              { 'Fn::GetAtt': [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] },
-              t,
-              depth + 1,
-            )
-          : [resolveRef(name, t)];
+    const value = Object.hasOwn(vars, name)
+      ? resolveScalar(vars[name], t, depth + 1)
+      : name.includes('.')
+        ? resolveScalar(
+            { 'Fn::GetAtt': [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] },
+            t,
+            depth + 1,
+          )
+        : [resolveRef(name, t)];
     const only = value.length === 1 ? (value[0] as CfnValue) : undefined;
     const known = only !== undefined ? textOf(only, t) : undefined;
     if (known !== undefined) {
@@ -226,7 +238,7 @@ function resolveSub(arg: unknown, t: CfnTemplateView, depth: number): CfnValue[]
     }
     if (only?.kind === 'unknown' && only.placeholder !== undefined) return only.placeholder;
     // A resource attribute (`${User.Arn}`) is one template-wide name; anything else is not.
-    if (!(only?.kind === 'resource' && !(name in vars))) opaque = true;
+    if (!(only?.kind === 'resource' && !Object.hasOwn(vars, name))) opaque = true;
     return whole;
   });
   const result = out.replace(/\$\{!/g, '${');
@@ -247,11 +259,21 @@ export function textOf(value: CfnValue, t: CfnTemplateView): string | undefined 
   if (value.kind === 'text') return value.text;
   if (value.kind !== 'resource' || (value.attribute !== undefined && value.attribute !== ''))
     return undefined;
-  const resource = t.resources[value.logicalId];
-  const property = NAME_PROPERTY[String(resource?.Type)];
+  const resource = Object.hasOwn(t.resources, value.logicalId) ? t.resources[value.logicalId] : undefined;
+  const type = String(resource?.Type);
+  const property = Object.hasOwn(NAME_PROPERTY, type) ? NAME_PROPERTY[type] : undefined;
   const props = (resource?.Properties ?? {}) as Record<string, unknown>;
   if (property === undefined || props[property] === undefined) return undefined;
   return onlyText(resolveScalar(props[property], t));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A map's own entry (a Mappings key such as `constructor` is looked up, not inherited). */
+function own(object: unknown, key: string): unknown {
+  return isRecord(object) && Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 function onlyText(values: CfnValue[]): string | undefined {

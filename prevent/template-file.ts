@@ -76,11 +76,42 @@ function splitGetAtt(text: string): string[] {
 }
 
 /**
+ * How deep JSON and YAML flow collections may nest. Real templates and plans stay far below; the YAML parser
+ * recurses per level, and a second document nested thousands deep in one process can end it with an
+ * out-of-memory abort in V8's regular expression compiler rather than a catchable error, so depth is checked
+ * before parsing.
+ */
+const MAX_FLOW_NESTING = 200;
+
+/** The deepest nesting of `[` and `{` in the text, outside double-quoted strings (exact for JSON, close enough for YAML). */
+function flowNesting(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '[' || c === '{') deepest = Math.max(deepest, ++depth);
+    else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return deepest;
+}
+
+/**
  * Parses one file's text. JSON is read by the same YAML parser (JSON is YAML), so JSON templates get line
  * numbers too. Throws an InputError naming the file for anything that is not a template or a plan: a syntax
  * error, a duplicate key, an empty file, or a document of another kind.
  */
 export function parseIacDocument(file: string, text: string): IacDocument {
+  const depth = flowNesting(text);
+  if (depth > MAX_FLOW_NESTING) {
+    throw new InputError(
+      `${file}: nests [ ] and { } ${depth} levels deep, more than the ${MAX_FLOW_NESTING} a template or plan needs; ${READABLE_INPUTS}`,
+    );
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     customTags: CLOUDFORMATION_TAGS,

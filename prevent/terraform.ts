@@ -29,13 +29,6 @@ interface ConfigExpression {
   references?: unknown;
 }
 
-interface ConfigModule {
-  resources?: { address: string; expressions?: Record<string, unknown> }[];
-  /** Each call's inputs (`expressions`), as the call is written in this module. */
-  module_calls?: Record<string, { module?: ConfigModule; expressions?: Record<string, ConfigExpression> }>;
-  outputs?: Record<string, { expression?: ConfigExpression }>;
-}
-
 /**
  * A plan's configuration, by module path without instance keys (`module.team.`; the root is ``): each
  * resource's expressions, each module's inputs as its caller writes them, and each module's outputs. This is
@@ -99,7 +92,7 @@ export function terraformCandidates(
   const plan = parsed.data;
   const managed = plan.resource_changes.filter((r) => (r.mode ?? 'managed') === 'managed');
   const byAddress = new Map(managed.map((r) => [r.address, r]));
-  const config = readConfiguration(plan.configuration?.root_module as ConfigModule | undefined);
+  const config = readConfiguration(plan.configuration?.root_module);
 
   /** Why a value is not known: the reason read from source, or what a plan says. */
   const unknownWhy = (r: ResourceChange, attribute: string, subject: string): string => {
@@ -342,24 +335,42 @@ function listTargets(
   return known;
 }
 
-/** The configuration by module path (see Configuration). */
-function readConfiguration(root: ConfigModule | undefined): Configuration {
+/**
+ * The configuration by module path (see Configuration). Entries of the wrong shape are skipped: the
+ * configuration only traces references, and a plan edited by hand must not stop the users being judged.
+ */
+function readConfiguration(root: unknown): Configuration {
   const config: Configuration = { resources: new Map(), inputs: new Map(), outputs: new Map() };
-  const walk = (module: ConfigModule | undefined, prefix: string, depth: number): void => {
-    if (module === undefined || depth > 20) return;
-    for (const r of module.resources ?? [])
-      config.resources.set(`${prefix}${r.address}`, r.expressions ?? {});
+  const walk = (module: unknown, prefix: string, depth: number): void => {
+    if (!isRecord(module) || depth > 20) return;
+    for (const r of Array.isArray(module.resources) ? module.resources : []) {
+      if (isRecord(r) && typeof r.address === 'string')
+        config.resources.set(`${prefix}${r.address}`, isRecord(r.expressions) ? r.expressions : {});
+    }
     config.outputs.set(
       prefix,
-      Object.fromEntries(Object.entries(module.outputs ?? {}).map(([k, o]) => [k, o.expression ?? {}])),
+      Object.fromEntries(
+        Object.entries(isRecord(module.outputs) ? module.outputs : {}).map(([k, o]) => [
+          k,
+          isRecord(o) && isRecord(o.expression) ? o.expression : {},
+        ]),
+      ),
     );
-    for (const [name, call] of Object.entries(module.module_calls ?? {})) {
-      config.inputs.set(`${prefix}module.${name}.`, call.expressions ?? {});
+    for (const [name, call] of Object.entries(isRecord(module.module_calls) ? module.module_calls : {})) {
+      if (!isRecord(call)) continue;
+      config.inputs.set(
+        `${prefix}module.${name}.`,
+        (isRecord(call.expressions) ? call.expressions : {}) as Record<string, ConfigExpression>,
+      );
       walk(call.module, `${prefix}module.${name}.`, depth + 1);
     }
   };
   walk(root, '', 0);
   return config;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Splits `module.a["x"].aws_iam_user.b[0]` into its module instance prefix and the resource part. */

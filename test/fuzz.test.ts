@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   ConfigServiceClient,
   PutEvaluationsCommand,
@@ -7,10 +8,14 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { stringify as stringifyYaml } from 'yaml';
+import { IAM_USER_NO_POLICIES_CHECK } from '../prevent/candidate.js';
+import { checkTexts } from '../prevent/check.js';
+import type { IacFinding } from '../prevent/judge.js';
 import { handler as remediationHandler } from '../remediation/handler.js';
 import { migrateUserPolicies } from '../remediation/migrate.js';
 import { silentLogger } from '../rule/log.js';
-import { parseRuleParameters, RuleParameterError } from '../rule/parameters.js';
+import { DEFAULT_RULE_PARAMETERS, parseRuleParameters, RuleParameterError } from '../rule/parameters.js';
 import { runConfigRule } from '../rule/run-rule.js';
 import { InputError } from '../rule/schemas/config-rule-event.js';
 import { evaluateUser } from '../rule/verdict.js';
@@ -365,6 +370,522 @@ describe('fuzzing the remediation request', () => {
         expect(iamMock.calls()).toHaveLength(0);
       }),
       { ...FUZZ, numRuns: 150 },
+    );
+  });
+});
+
+/**
+ * check-template's input: CloudFormation templates and Terraform plans generated from a small model, judged
+ * in-process (`checkTexts`, what the CLI calls after reading the files) against an oracle computed from the
+ * model, then the same documents mutated, and text that is no document at all. A malformed input must give
+ * an InputError naming the file, never a TypeError from deep inside the adapters.
+ */
+describe('fuzzing check-template', () => {
+  const CHECK_FUZZ = { ...FUZZ, numRuns: 150 } as const;
+  const piece = fc.stringMatching(/^[\w+=,.@-]{1,12}$/);
+  const userName = fc
+    .oneof({ weight: 6, arbitrary: piece }, { weight: 1, arbitrary: piece.map((s) => `ses-smtp-user.${s}`) })
+    .filter((n) => !n.toLowerCase().startsWith('ext-'));
+  const logicalIds = (count: number) =>
+    fc.uniqueArray(
+      fc.oneof(
+        { weight: 5, arbitrary: fc.stringMatching(/^[A-Z][A-Za-z0-9]{0,7}$/) },
+        { weight: 1, arbitrary: fc.constantFrom('constructor', 'toString', 'valueOf', 'hasOwnProperty') },
+      ),
+      { minLength: count, maxLength: count },
+    );
+  const GROUPS = ['all-users', 'ALL-USERS', 'devs'];
+  const NAME_FORMS = ['literal', 'ref', 'sub', 'subvars', 'join'] as const;
+  type NameForm = (typeof NAME_FORMS)[number];
+  const tags = fc.array(
+    fc.tuple(
+      fc.constantFrom(...TAG_KEYS, 'team'),
+      fc.oneof(fc.constantFrom('', '  ', 'INC-1 break glass'), fc.string({ maxLength: 8 })),
+    ),
+    { maxLength: 3 },
+  );
+  const extraProps = (known: readonly string[]) =>
+    fc
+      .dictionary(
+        fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('PermissionsBoundary', 'LoginProfile')),
+        fc.jsonValue({ maxDepth: 2 }),
+        { maxKeys: 2 },
+      )
+      .map((d) => Object.fromEntries(Object.entries(d).filter(([k]) => !known.includes(k))));
+  const params = fc.record({
+    exemptByName: fc.array(fc.boolean(), { maxLength: 4 }),
+    exemptPath: fc.boolean(),
+    tagKey: fc.option(fc.constantFrom(...TAG_KEYS), { nil: undefined }),
+    checkManaged: fc.boolean(),
+    checkInline: fc.boolean(),
+    required: fc.option(fc.constant('all-users'), { nil: undefined }),
+    ses: fc.boolean(),
+  });
+  type ParamModel = typeof params extends fc.Arbitrary<infer T> ? T : never;
+
+  /** The names exemptUserNames lists (a comma-separated list cannot name a user whose name has a comma). */
+  const exemptNamesOf = (p: ParamModel, names: readonly string[]) =>
+    names.filter((n, i) => p.exemptByName[i] === true && !n.includes(','));
+  function ruleParams(p: ParamModel, names: readonly string[]) {
+    const exempt = exemptNamesOf(p, names).map((n) => n.toUpperCase());
+    return parseRuleParameters({
+      ...(exempt.length > 0 ? { exemptUserNames: exempt.join(',') } : {}),
+      ...(p.exemptPath ? { exemptPathPrefixes: '/break-glass/' } : {}),
+      ...(p.tagKey !== undefined ? { exemptionTagKey: p.tagKey } : {}),
+      checkManagedPolicies: String(p.checkManaged || (!p.checkInline && p.required === undefined)),
+      checkInlinePolicies: String(p.checkInline),
+      ...(p.required !== undefined ? { requiredGroupName: p.required } : {}),
+      exemptSesSmtpUsers: String(p.ses),
+    });
+  }
+
+  /** What the documentation promises for one user, computed from the model, not from the adapters. */
+  interface ModelUser {
+    readonly name: string;
+    readonly path: string;
+    readonly groups: readonly string[];
+    readonly tags: readonly (readonly [string, string])[];
+    readonly attachments: { kind: 'managed' | 'inline'; name: string; suppressed: boolean }[];
+    readonly suppressed: boolean;
+  }
+  function expectedVerdict(u: ModelUser, p: ParamModel, exemptNames: readonly string[]) {
+    const checkManaged = p.checkManaged || (!p.checkInline && p.required === undefined);
+    const counted = u.attachments.filter((a) => (a.kind === 'managed' ? checkManaged : p.checkInline));
+    const policies = [...new Set(counted.map((a) => `${a.kind}:${a.name.toLowerCase()}`))].sort();
+    const reason = p.tagKey === undefined ? '' : (u.tags.findLast(([k]) => k === p.tagKey)?.[1] ?? '');
+    const exempt =
+      u.suppressed ||
+      (counted.length > 0 && counted.every((a) => a.suppressed)) ||
+      exemptNames.some((n) => n.toLowerCase() === u.name.toLowerCase()) ||
+      (p.exemptPath && u.path.startsWith('/break-glass/')) ||
+      reason.trim() !== '' ||
+      (p.ses && u.name.startsWith('ses-smtp-user.'));
+    const missingGroup =
+      p.required !== undefined && !u.groups.some((g) => g.toLowerCase() === p.required?.toLowerCase());
+    const compliance = !exempt && (counted.length > 0 || missingGroup) ? 'NON_COMPLIANT' : 'COMPLIANT';
+    return { userName: u.name, compliance, policies };
+  }
+  const verdictOf = (f: IacFinding) => ({
+    userName: f.user.userName,
+    compliance: f.verdict.compliance,
+    policies: [...new Set(f.verdict.directPolicies.map((d) => `${d.kind}:${d.name.toLowerCase()}`))].sort(),
+  });
+
+  // ---- CloudFormation ----
+  const cfnUser = fc.record({
+    name: fc.option(userName, { nil: undefined, freq: 4 }),
+    nameForm: fc.constantFrom(...NAME_FORMS),
+    cut: fc.nat(),
+    path: fc.constantFrom('/', '/team/', '/break-glass/ops/'),
+    groups: fc.subarray(GROUPS),
+    managed: fc.array(
+      fc.oneof(
+        fc.record({ kind: fc.constantFrom('aws', 'customer', 'sub'), name: piece }),
+        fc.record({ kind: fc.constant('mp' as const), index: fc.nat() }),
+      ),
+      { maxLength: 2 },
+    ),
+    inline: fc.array(fc.record({ name: piece, form: fc.constantFrom(...NAME_FORMS) }), { maxLength: 2 }),
+    tags,
+    suppressed: fc.constantFrom(false, false, false, true),
+    condition: fc.boolean(),
+    extra: extraProps(['UserName', 'Path', 'Groups', 'ManagedPolicyArns', 'Policies', 'Tags']),
+  });
+  const target = fc.oneof(
+    fc.record({ kind: fc.constantFrom('ref', 'name'), user: fc.nat() }),
+    fc.record({ kind: fc.constant('external'), name: fc.constantFrom('ext-alice', 'EXT-ALICE', 'ext-bob') }),
+  );
+  const cfnPolicy = fc.record({
+    kind: fc.constantFrom('inline', 'managed'),
+    name: fc.option(piece, { nil: undefined, freq: 4 }),
+    users: fc.array(target, { minLength: 1, maxLength: 2 }),
+    suppressed: fc.constantFrom(false, false, true),
+    extra: extraProps(['PolicyName', 'ManagedPolicyName', 'Users', 'Groups', 'Roles']),
+  });
+  const other = fc.record({
+    type: fc.constantFrom('AWS::S3::Bucket', 'AWS::IAM::Role', 'AWS::SNS::Topic', 'Custom::Thing'),
+    props: extraProps([]),
+  });
+  const cfnModel = fc
+    .record({
+      users: fc.uniqueArray(cfnUser, {
+        minLength: 1,
+        maxLength: 3,
+        selector: (u) => u.name?.toLowerCase() ?? {},
+      }),
+      policies: fc.array(cfnPolicy, { maxLength: 3 }),
+      others: fc.array(other, { maxLength: 2 }),
+      params,
+      yaml: fc.boolean(),
+    })
+    .chain((m) =>
+      logicalIds(m.users.length + m.policies.length + m.others.length).map((ids) => ({ ...m, ids })),
+    );
+  type CfnModel = typeof cfnModel extends fc.Arbitrary<infer T> ? T : never;
+
+  function cfnTemplate(m: CfnModel): Json {
+    const parameters: Json = {};
+    let next = 0;
+    const param = (value: string) => {
+      const id = `p${next++}`;
+      parameters[id] = { Type: 'String', Default: value };
+      return id;
+    };
+    const nameValue = (name: string, form: NameForm, cut: number): unknown => {
+      const k = name.length < 2 ? 0 : 1 + (cut % (name.length - 1));
+      const [head, rest] = [name.slice(0, k), name.slice(k)];
+      switch (form) {
+        case 'literal':
+          return name;
+        case 'ref':
+          return { Ref: param(name) };
+        case 'sub':
+          return { 'Fn::Sub': `\${${param(head)}}${rest}` };
+        case 'subvars':
+          return { 'Fn::Sub': [`\${a}${rest}`, { a: head }] };
+        case 'join':
+          return { 'Fn::Join': ['', [head, { Ref: param(rest) }]] };
+      }
+    };
+    const resources: Json = {};
+    const userIds = m.ids.slice(0, m.users.length);
+    const policyIds = m.ids.slice(m.users.length, m.users.length + m.policies.length);
+    const managedIds = policyIds.filter((_, i) => m.policies[i]?.kind === 'managed');
+    const guard = { guard: { SuppressedRules: [IAM_USER_NO_POLICIES_CHECK] } };
+    m.users.forEach((u, i) => {
+      const arns = u.managed.flatMap((a): unknown[] =>
+        a.kind === 'mp'
+          ? managedIds.length > 0
+            ? [{ Ref: managedIds[a.index % managedIds.length] }]
+            : []
+          : a.kind === 'aws'
+            ? [`arn:aws:iam::aws:policy/${a.name}`]
+            : a.kind === 'customer'
+              ? [`arn:aws:iam::123456789012:policy/team/${a.name}`]
+              : [{ 'Fn::Sub': `arn:\${AWS::Partition}:iam::aws:policy/${a.name}` }],
+      );
+      resources[userIds[i] as string] = {
+        Type: 'AWS::IAM::User',
+        ...(u.condition ? { Condition: 'IsProd' } : {}),
+        ...(u.suppressed ? { Metadata: guard } : {}),
+        Properties: {
+          ...u.extra,
+          ...(u.name !== undefined ? { UserName: nameValue(u.name, u.nameForm, u.cut) } : {}),
+          Path: u.path,
+          Groups: u.groups,
+          ManagedPolicyArns: arns,
+          Policies: u.inline.map((p) => ({
+            PolicyName: nameValue(p.name, p.form, u.cut),
+            PolicyDocument: { Version: '2012-10-17', Statement: [] },
+          })),
+          Tags: u.tags.map(([Key, Value]) => ({ Key, Value })),
+        },
+      };
+    });
+    m.policies.forEach((p, i) => {
+      const users = p.users.map((t) => {
+        if (t.kind === 'external') return t.name;
+        const index = t.user % m.users.length;
+        const u = m.users[index];
+        return t.kind === 'name' && u?.name !== undefined ? u.name : { Ref: userIds[index] };
+      });
+      resources[policyIds[i] as string] = {
+        Type: p.kind === 'inline' ? 'AWS::IAM::Policy' : 'AWS::IAM::ManagedPolicy',
+        ...(p.suppressed ? { Metadata: guard } : {}),
+        Properties: {
+          ...p.extra,
+          ...(p.name !== undefined
+            ? { [p.kind === 'inline' ? 'PolicyName' : 'ManagedPolicyName']: p.name }
+            : p.kind === 'inline'
+              ? { PolicyName: policyIds[i] }
+              : {}),
+          PolicyDocument: { Version: '2012-10-17', Statement: [] },
+          Users: users,
+        },
+      };
+    });
+    m.others.forEach((o, i) => {
+      resources[m.ids[m.users.length + m.policies.length + i] as string] = {
+        Type: o.type,
+        Properties: o.props,
+      };
+    });
+    return {
+      AWSTemplateFormatVersion: '2010-09-09',
+      Parameters: parameters,
+      Conditions: { IsProd: { 'Fn::Equals': ['a', 'a'] } },
+      Resources: resources,
+    };
+  }
+
+  function cfnOracle(m: CfnModel) {
+    const userIds = m.ids.slice(0, m.users.length);
+    const policyIds = m.ids.slice(m.users.length, m.users.length + m.policies.length);
+    const managed = m.policies.flatMap((p, i) =>
+      p.kind === 'managed' ? [{ p, id: policyIds[i] as string }] : [],
+    );
+    const users = new Map<string, ModelUser>();
+    m.users.forEach((u, i) => {
+      const id = userIds[i] as string;
+      users.set(id, {
+        name: u.name ?? id,
+        path: u.path,
+        groups: u.groups,
+        tags: u.tags,
+        suppressed: u.suppressed,
+        attachments: [
+          ...u.managed.flatMap((a) => {
+            if (a.kind !== 'mp') return [{ kind: 'managed' as const, name: a.name, suppressed: false }];
+            const mp = managed[a.index % Math.max(managed.length, 1)];
+            return mp === undefined
+              ? []
+              : [{ kind: 'managed' as const, name: mp.p.name ?? mp.id, suppressed: false }];
+          }),
+          ...u.inline.map((p) => ({ kind: 'inline' as const, name: p.name, suppressed: false })),
+        ],
+      });
+    });
+    m.policies.forEach((p, i) => {
+      for (const t of p.users) {
+        let key: string;
+        if (t.kind === 'external') {
+          key = `ext:${t.name.toLowerCase()}`;
+          if (!users.has(key))
+            users.set(key, {
+              name: t.name,
+              path: '/',
+              groups: [],
+              tags: [],
+              suppressed: false,
+              attachments: [],
+            });
+        } else key = userIds[t.user % m.users.length] as string;
+        users.get(key)?.attachments.push({
+          kind: p.kind as 'managed' | 'inline',
+          name: p.name ?? (policyIds[i] as string),
+          suppressed: p.suppressed,
+        });
+      }
+    });
+    const names = m.users.map((u, i) => u.name ?? (userIds[i] as string));
+    const exemptNames = exemptNamesOf(m.params, names);
+    return new Map([...users].map(([key, u]) => [key, expectedVerdict(u, m.params, exemptNames)]));
+  }
+
+  const ODD_STRINGS = [
+    '',
+    ' ',
+    '\u0000',
+    '\u001b[31mred',
+    'a\nb',
+    '\u202eevil',
+    '${',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally.
+    '${!x}',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally.
+    '${AWS::NoValue}',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally.
+    '${a.b.c}',
+    'Fn::ForEach::X',
+    '__proto__',
+    'constructor',
+    'toString',
+    'AWS::NoValue',
+    'arn:aws:iam::aws:policy/',
+    '::error::x',
+  ];
+  const INTRINSICS = [
+    'Ref',
+    'Condition',
+    'Fn::GetAtt',
+    'Fn::If',
+    'Fn::Sub',
+    'Fn::Join',
+    'Fn::Select',
+    'Fn::Split',
+    'Fn::FindInMap',
+    'Fn::ImportValue',
+    'Fn::ForEachItemNotKnown',
+    'Fn::Base64',
+  ];
+  const nested = (depth: number, leaf: unknown, wrap: (inner: unknown) => unknown) => {
+    let v = leaf;
+    for (let i = 0; i < depth; i++) v = wrap(v);
+    return v;
+  };
+  const malformed: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom(...ODD_STRINGS, null, 0, -1, 1e308, true, [], {}, [null], [{}]),
+      fc.string({ unit: 'binary', maxLength: 6 }),
+      fc.tuple(fc.constantFrom(...INTRINSICS), tie('value')).map(([fn, arg]) => ({ [fn]: arg })),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc
+        .tuple(
+          fc.constantFrom('__proto__', 'constructor', 'toString', 'valueOf', 'Key', 'Value'),
+          tie('value'),
+        )
+        .map(([k, v]) => Object.defineProperty({}, k, { value: v, enumerable: true })),
+      fc
+        .tuple(fc.integer({ min: 20, max: 200 }), fc.constantFrom('list', 'if', 'join', 'object'))
+        .map(([depth, kind]) =>
+          nested(depth, 'x', (inner) =>
+            kind === 'list'
+              ? [inner]
+              : kind === 'if'
+                ? { 'Fn::If': ['c', inner, 'x'] }
+                : kind === 'join'
+                  ? { 'Fn::Join': ['', [inner]] }
+                  : { a: inner },
+          ),
+        ),
+    ),
+  })).value;
+
+  /** The paths (keys and indexes) into every object and array of a JSON value, for mutations. */
+  function allPaths(value: unknown, prefix: readonly (string | number)[] = []): (string | number)[][] {
+    if (Array.isArray(value))
+      return value.flatMap((v, i) => [[...prefix, i], ...allPaths(v, [...prefix, i])]);
+    if (isObject(value))
+      return Object.entries(value).flatMap(([k, v]) => [[...prefix, k], ...allPaths(v, [...prefix, k])]);
+    return [];
+  }
+  const edit = fc.record({
+    at: fc.nat(),
+    how: fc.constantFrom('replace', 'delete', 'add-key'),
+    key: fc.constantFrom('__proto__', 'constructor', 'toString', 'Properties', 'Users', 'Type', 'Fn::If'),
+    value: malformed,
+  });
+  /** The document with each edit applied at one of its paths (chosen by index), on a copy. */
+  function mutateDocument(
+    doc: Json,
+    edits: readonly { at: number; how: string; key: string; value: unknown }[],
+  ) {
+    const copy = structuredClone(doc);
+    for (const e of edits) {
+      const paths = allPaths(copy);
+      const path = paths[e.at % Math.max(paths.length, 1)] ?? [];
+      const parent = path.slice(0, -1).reduce<unknown>((v, k) => (v as Json)[k as string], copy);
+      const key = path.at(-1);
+      if (key === undefined || typeof parent !== 'object' || parent === null) continue;
+      const target = (parent as Json)[key as string];
+      if (e.how === 'delete') {
+        if (Array.isArray(parent)) parent.splice(key as number, 1);
+        else delete (parent as Json)[key as string];
+      } else if (e.how === 'add-key' && isObject(target)) {
+        Object.defineProperty(target, e.key, {
+          value: e.value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        Object.defineProperty(parent, key, {
+          value: e.value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
+    return copy;
+  }
+  /** A malformed input is an InputError that names the file: not a TypeError from deep inside. */
+  function expectFindingsOrInputError(run: () => IacFinding[], file: string) {
+    let findings: IacFinding[] | undefined;
+    try {
+      findings = run();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as Error).message).toContain(file);
+      return;
+    }
+    for (const f of findings) {
+      expect(['COMPLIANT', 'NON_COMPLIANT']).toContain(f.verdict.compliance);
+      expect(typeof f.user.userName).toBe('string');
+    }
+  }
+
+  it('a generated CloudFormation template gets, for every user, the verdict and policies the model says', () => {
+    fc.assert(
+      fc.property(cfnModel, (m) => {
+        const template = cfnTemplate(m);
+        const text = m.yaml ? stringifyYaml(template) : JSON.stringify(template, null, 2);
+        const names = m.users.map((u, i) => u.name ?? (m.ids[i] as string));
+        const findings = checkTexts([{ file: 'template.json', text }], ruleParams(m.params, names));
+        const expected = cfnOracle(m);
+        const got = new Map(
+          findings.map((f) => [f.candidate.address ?? `ext:${f.user.userName.toLowerCase()}`, verdictOf(f)]),
+        );
+        expect(got).toEqual(expected);
+      }),
+      CHECK_FUZZ,
+    );
+  });
+
+  it('a mutated CloudFormation template gives findings or an InputError naming the file', () => {
+    fc.assert(
+      fc.property(
+        cfnModel,
+        fc.array(edit, { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (m, edits, yaml) => {
+          const doc = mutateDocument(cfnTemplate(m), edits);
+          const text = yaml ? stringifyYaml(doc, { aliasDuplicateObjects: false }) : JSON.stringify(doc);
+          expectFindingsOrInputError(
+            () => checkTexts([{ file: 'mutated.json', text }], DEFAULT_RULE_PARAMETERS),
+            'mutated.json',
+          );
+        },
+      ),
+      CHECK_FUZZ,
+    );
+  });
+
+  it('a mutated Terraform plan gives findings or an InputError naming the file', () => {
+    const plan = JSON.parse(readFileSync('test/fixtures/templates/terraform-plan.json', 'utf8')) as Json;
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        const text = JSON.stringify(mutateDocument(plan, edits));
+        expectFindingsOrInputError(
+          () => checkTexts([{ file: 'plan.json', text }], DEFAULT_RULE_PARAMETERS),
+          'plan.json',
+        );
+      }),
+      CHECK_FUZZ,
+    );
+  });
+
+  it('text that is no template (random characters, broken JSON and YAML) gives an InputError naming the file', () => {
+    const fragment = fc.constantFrom(
+      'Resources:\n',
+      '  U:\n    Type: AWS::IAM::User\n',
+      '    Properties: !Ref ',
+      '{"Resources": {',
+      '"format_version": "1.2", "resource_changes": [',
+      '&a [*a, ',
+      '<<: *b\n',
+      '!GetAtt ',
+      '- ',
+      '"\\u0000"',
+      '\u001b[2J',
+      '\ufeff',
+      ']}',
+    );
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 60 }),
+      fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b).toString('latin1')),
+      fc.array(fc.oneof(fragment, fc.string({ maxLength: 4 })), { maxLength: 8 }).map((a) => a.join('')),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        expectFindingsOrInputError(
+          () => checkTexts([{ file: 'random.yaml', text: t }], DEFAULT_RULE_PARAMETERS),
+          'random.yaml',
+        );
+      }),
+      CHECK_FUZZ,
     );
   });
 });

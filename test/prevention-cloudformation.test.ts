@@ -536,3 +536,129 @@ describe('tag keys that name Object.prototype members', () => {
     },
   );
 });
+
+describe('logical IDs and values that name Object.prototype members (found by fuzzing)', () => {
+  it.each(['constructor', 'toString', 'valueOf'])(
+    'a user whose logical ID is %s gets the policies attached to it by Ref',
+    (id) => {
+      const template = JSON.stringify({
+        Resources: {
+          [id]: {
+            Type: 'AWS::IAM::User',
+            Properties: { UserName: 'proto', ManagedPolicyArns: [{ Ref: 'Shared' }] },
+          },
+          Shared: { Type: 'AWS::IAM::ManagedPolicy', Properties: { ManagedPolicyName: 'shared', Users: [] } },
+          Inline: { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'inline', Users: [{ Ref: id }] } },
+        },
+      });
+      const proto = user(check(template, defaults, 'proto.json'), 'proto');
+      expect(proto.candidate.address).toBe(id);
+      expect(policyNames(proto)).toEqual(['inline (inline)', 'shared (managed)']);
+    },
+  );
+
+  it('a Ref, a GetAtt or an Fn::Sub variable named after an Object.prototype member is not taken for a parameter or resource', () => {
+    const template = JSON.stringify({
+      Resources: {
+        Alice: {
+          Type: 'AWS::IAM::User',
+          Properties: {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally.
+            UserName: { 'Fn::Sub': 'alice-${toString}' },
+            Policies: [{ PolicyName: { 'Fn::GetAtt': ['constructor', 'Arn'] } }],
+            Path: { Ref: 'hasOwnProperty' },
+          },
+        },
+      },
+    });
+    const [alice] = check(template, defaults, 'proto.json');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally.
+    expect(alice?.user.userName).toBe('alice-${toString}');
+    expect(alice?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(alice?.candidate.notes.join('\n')).toMatch(/Fn::GetAtt of constructor, which is not a resource/);
+  });
+
+  it('Fn::FindInMap through keys named after Object.prototype members finds nothing rather than a function', () => {
+    const template = JSON.stringify({
+      Mappings: { Names: { prod: { user: 'alice' } } },
+      Resources: {
+        U: {
+          Type: 'AWS::IAM::User',
+          Properties: {
+            UserName: { 'Fn::FindInMap': ['constructor', 'name', 'length'] },
+            Policies: [{ PolicyName: 'p' }],
+          },
+        },
+      },
+    });
+    const [u] = check(template, defaults, 'map.json');
+    expect(u?.user.userName).toBe('U');
+    expect(u?.candidate.notes.join('\n')).toMatch(/no constructor\.name\.length in Mappings/);
+  });
+
+  it('a template with Fn::ForEach and a resource named constructor is read, not refused as a duplicate', () => {
+    const template = JSON.stringify({
+      Transform: 'AWS::LanguageExtensions',
+      Resources: {
+        constructor: {
+          Type: 'AWS::IAM::User',
+          Properties: { UserName: 'proto', Policies: [{ PolicyName: 'p' }] },
+        },
+        'Fn::ForEach::Users': ['Name', ['a'], { 'User${Name}': { Type: 'AWS::IAM::User' } }],
+      },
+    });
+    const findings = check(template, defaults, 'loop.json');
+    expect(findings.map((f) => f.candidate.address).sort()).toEqual(['Usera', 'constructor']);
+    expect(user(findings, 'proto').verdict.compliance).toBe('NON_COMPLIANT');
+  });
+});
+
+describe('malformed intrinsic functions (found by fuzzing)', () => {
+  const userWith = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      ...extra,
+      Resources: {
+        U: { Type: 'AWS::IAM::User', Properties: { Policies: [{ PolicyName: 'p' }], ...properties } },
+      },
+    });
+
+  it.each([
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally.
+    ['Fn::Sub variables that are not a map', { UserName: { 'Fn::Sub': ['${a}', 'not-a-map'] } }, /Fn::Sub/],
+    ['Fn::GetAtt of an object', { UserName: { 'Fn::GetAtt': { toString: 'x' } } }, /Fn::GetAtt/],
+    ['Fn::GetAtt naming an object', { UserName: { 'Fn::GetAtt': [{ toString: 'x' }, 'Arn'] } }, /Fn::GetAtt/],
+    [
+      'Fn::ForEachItemNotKnown written by hand',
+      { UserName: { 'Fn::ForEachItemNotKnown': null } },
+      /not known/,
+    ],
+    ['Fn::Join over a list of objects', { UserName: { 'Fn::Join': ['', [{ toString: 1 }]] } }, /Fn::Join/],
+  ])('%s: the user is judged, its name not known, with a note saying why', (_, properties, note) => {
+    const [u] = check(userWith(properties), defaults, 'bad.json');
+    expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(u?.candidate.notes.join('\n')).toMatch(note);
+  });
+
+  it('a parameter whose Default is an object is not known, not a crash', () => {
+    const [u] = check(
+      userWith(
+        { UserName: { Ref: 'Name' } },
+        { Parameters: { Name: { Type: 'String', Default: { toString: 1 } } } },
+      ),
+      defaults,
+      'bad.json',
+    );
+    expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(u?.candidate.notes.join('\n')).toMatch(/parameter Name/);
+  });
+
+  it('two deeply nested documents in one run are each an InputError naming the file, and the process survives', () => {
+    const deep = (n: number) =>
+      `{"Resources": {"U": {"Type": "AWS::IAM::User", "Properties": {"X": ${'['.repeat(n)}${']'.repeat(n)}}}}}`;
+    for (const file of ['deep-1.json', 'deep-2.json']) {
+      expect(() => check(deep(3000), defaults, file)).toThrow(
+        new RegExp(`${file.replace('.', '\\.')}: .*nest`),
+      );
+    }
+  });
+});

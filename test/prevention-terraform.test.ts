@@ -126,3 +126,17 @@ describe('check-template on a Terraform plan with child modules', () => {
     ]);
   });
 });
+
+describe('a Terraform plan whose configuration is malformed (found by fuzzing)', () => {
+  it('configuration entries of the wrong shape are skipped: the users and policies are still judged', () => {
+    const plan = JSON.parse(planText) as Record<string, unknown>;
+    for (const rootModule of [
+      { resources: 5 },
+      { resources: [null, 'x'], outputs: 'x', module_calls: { m: null } },
+      { module_calls: { m: { expressions: 5, module: { resources: {} } } } },
+    ]) {
+      const findings = check(JSON.stringify({ ...plan, configuration: { root_module: rootModule } }));
+      expect(findings.some((f) => f.verdict.compliance === 'NON_COMPLIANT')).toBe(true);
+    }
+  });
+});
