@@ -172,16 +172,31 @@ export async function overlapRound(iam: IAMClient, endpoint: string, round: numb
   for (const o of outcomes) byUser.set(o.userName, [...(byUser.get(o.userName) ?? []), o.status as string]);
   // One run migrates; the other waits for it and finds nothing to do, or (on a loaded machine, when the
   // first waited for its policy set behind other users' runs) gives up waiting: in-progress, nothing changed.
+  // On an overloaded machine both runs of a user may give up waiting; that user is left as it was, and is
+  // run again below, as Config's remediation retry would. A few such users are slowness; many would be a
+  // liveness defect (runs waiting on each other), so they are bounded.
   for (const name of account.migratable) {
     expect(byUser.get(name)?.sort(), name).toSatisfy(
       (s: string[]) =>
         s.length === 2 &&
-        s[1] === 'migrated' &&
-        ['already-compliant', 'in-progress'].includes(s[0] as string),
+        ((s[1] === 'migrated' && ['already-compliant', 'in-progress'].includes(s[0] as string)) ||
+          (s[0] === 'in-progress' && s[1] === 'in-progress')),
     );
   }
   for (const name of account.exempt) expect(byUser.get(name), name).toEqual(['refused', 'refused']);
-  const after = await expectAccountSafe(iam, before, grantsBefore, account);
+  const unfinished = account.migratable.filter((name) => !byUser.get(name)?.includes('migrated'));
+  expect(
+    unfinished.length,
+    `users both of whose runs gave up waiting: ${unfinished.join(', ')}`,
+  ).toBeLessThanOrEqual(Math.floor(account.migratable.length / 8));
+  let after = await expectAccountSafe(iam, before, grantsBefore, account);
+  if (unfinished.length > 0) {
+    const retried = await runInProcesses(endpoint, [unfinished], 4, account.ruleParameters);
+    expect(retried.map((o) => `${o.userName}: ${o.status ?? o.error}`).sort()).toEqual(
+      unfinished.map((name) => `${name}: migrated`).sort(),
+    );
+    after = await expectAccountSafe(iam, before, grantsBefore, account);
+  }
   for (const name of account.migratable) {
     expect(after.users[name], name).toMatchObject({ managed: [], inline: {} });
   }
