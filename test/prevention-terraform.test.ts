@@ -140,3 +140,39 @@ describe('a Terraform plan whose configuration is malformed (found by fuzzing)',
     }
   });
 });
+
+describe('aws_iam_policy_attachment whose users are known only after apply (found by fuzzing)', () => {
+  it('an entry that refers to no user of the plan still counts, as a user not known, rather than vanishing', () => {
+    const plan = {
+      format_version: '1.2',
+      resource_changes: [
+        {
+          address: 'aws_iam_policy_attachment.ops',
+          mode: 'managed',
+          type: 'aws_iam_policy_attachment',
+          change: {
+            actions: ['create'],
+            after: { name: 'ops', policy_arn: 'arn:aws:iam::aws:policy/AdministratorAccess', users: [null] },
+            after_unknown: { id: true, users: [true] },
+          },
+        },
+      ],
+      configuration: {
+        root_module: {
+          resources: [
+            {
+              address: 'aws_iam_policy_attachment.ops',
+              expressions: { users: { references: ['random_pet.ops.id', 'random_pet.ops'] } },
+            },
+          ],
+        },
+      },
+    };
+    const [u, ...rest] = check(JSON.stringify(plan));
+    expect(rest).toEqual([]);
+    expect(u?.user.userName).toBe('(user of aws_iam_policy_attachment.ops, not known)');
+    expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(policyNames(u as IacFinding)).toEqual(['AdministratorAccess (managed)']);
+    expect(u?.candidate.notes.join('\n')).toMatch(/known only after apply/);
+  });
+});
