@@ -342,7 +342,10 @@ function listTargets(
       )
     : [];
   const addresses = [...users.keys()];
-  const found = referencedAddresses(config, r.address, attribute)
+  const refs = referencedAddresses(config, r.address, attribute);
+  // Terraform records `aws_iam_user.m[0].name` as that instance and as the whole resource: the instance wins.
+  const found = refs
+    .filter((ref) => !refs.some((other) => other !== ref && other.startsWith(`${ref}[`)))
     .flatMap((ref) => {
       const exact = addresses.filter((a) => a === ref);
       return exact.length > 0 ? exact : addresses.filter((a) => withoutIndexes(a) === withoutIndexes(ref));

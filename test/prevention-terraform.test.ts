@@ -176,3 +176,49 @@ describe('aws_iam_policy_attachment whose users are known only after apply (foun
     expect(u?.candidate.notes.join('\n')).toMatch(/known only after apply/);
   });
 });
+
+describe('aws_iam_policy_attachment users that refer to one instance of a count resource (found by fuzzing)', () => {
+  it('only that instance gets the policy, not every instance of the resource', () => {
+    const user = (i: number) => ({
+      address: `aws_iam_user.m[${i}]`,
+      mode: 'managed',
+      type: 'aws_iam_user',
+      change: { actions: ['create'], after: { path: '/' }, after_unknown: { name: true } },
+    });
+    const plan = {
+      format_version: '1.2',
+      resource_changes: [
+        user(0),
+        user(1),
+        {
+          address: 'aws_iam_policy_attachment.ops',
+          mode: 'managed',
+          type: 'aws_iam_policy_attachment',
+          change: {
+            actions: ['create'],
+            after: { name: 'ops', policy_arn: 'arn:aws:iam::aws:policy/AdministratorAccess', users: [null] },
+            after_unknown: { id: true, users: [true] },
+          },
+        },
+      ],
+      configuration: {
+        root_module: {
+          resources: [
+            {
+              address: 'aws_iam_policy_attachment.ops',
+              // What Terraform records for `users = [aws_iam_user.m[0].name]`.
+              expressions: {
+                users: { references: ['aws_iam_user.m[0].name', 'aws_iam_user.m[0]', 'aws_iam_user.m'] },
+              },
+            },
+          ],
+        },
+      },
+    };
+    const findings = check(JSON.stringify(plan));
+    expect(findings.map((f) => [f.candidate.address, f.verdict.compliance])).toEqual([
+      ['aws_iam_user.m[0]', 'NON_COMPLIANT'],
+      ['aws_iam_user.m[1]', 'COMPLIANT'],
+    ]);
+  });
+});
