@@ -321,7 +321,7 @@ function isUnknown(r: ResourceChange, attribute: string): boolean {
 }
 
 /** An entry known only after apply that refers to no user of the plan: some user, not known here. */
-const UNRESOLVED = Symbol('a user not known');
+const UNRESOLVED: unique symbol = Symbol('a user not known');
 
 /**
  * Entries of a list attribute (aws_iam_policy_attachment.users): known names, users found by reference, and
@@ -353,7 +353,7 @@ function listTargets(
     .map((a) => users.get(a) as Builder);
   const referenced = found.filter((u) => !known.some((k) => sameIamName(k, u.name)));
   if (unknownFlags === true || (Array.isArray(unknownFlags) && unknownFlags.includes(true))) {
-    return [...known, ...(found.length > 0 ? referenced : [UNRESOLVED])];
+    return found.length > 0 ? [...known, ...referenced] : [...known, UNRESOLVED];
   }
   return known;
 }

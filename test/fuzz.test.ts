@@ -857,6 +857,370 @@ describe('fuzzing check-template', () => {
     );
   });
 
+  // ---- Terraform plans ----
+  /** Where a user resource and its attachments live: the root, a module, or an instance of a for_each module. */
+  const MODULES = ['', 'module.team.', 'module.ci["a"].', 'module.ci["b"].'] as const;
+  const tfTarget = fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({ kind: fc.constant('user' as const), user: fc.nat(), known: fc.boolean() }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('external' as const),
+        name: fc.constantFrom('ext-alice', 'EXT-ALICE', 'ext-bob'),
+      }),
+    },
+  );
+  const tfUser = fc.record({
+    base: userName,
+    module: fc.constantFrom(...MODULES),
+    expand: fc.oneof(
+      fc.constant({ mode: 'single' as const }),
+      fc.record({ mode: fc.constant('count' as const), n: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({
+        mode: fc.constant('for_each' as const),
+        keys: fc.uniqueArray(fc.stringMatching(/^[a-z0-9]{1,4}$/), { minLength: 1, maxLength: 3 }),
+      }),
+    ),
+    nameKnown: fc.constantFrom(true, true, true, false),
+    path: fc.constantFrom('/', '/team/', '/break-glass/ops/'),
+    tags,
+    tagsAll: fc.constantFrom('same', 'defaults', 'unknown'),
+    actions: fc.constantFrom(['create'], ['update'], ['no-op'], ['delete', 'create'], ['delete']),
+    groups: fc.option(fc.subarray(GROUPS, { minLength: 1 }), { nil: undefined }),
+  });
+  const tfAttachment = fc.record({
+    type: fc.constantFrom(
+      'aws_iam_user_policy',
+      'aws_iam_user_policy_attachment',
+      'aws_iam_policy_attachment',
+    ),
+    policy: piece,
+    /** The ARN of an aws_iam_policy of the plan, known only after apply. */
+    viaPolicyResource: fc.boolean(),
+    targets: fc.array(tfTarget, { minLength: 1, maxLength: 3 }),
+    actions: fc.constantFrom(['create'], ['create'], ['update'], ['no-op'], ['delete']),
+  });
+  type TfUserModel = typeof tfUser extends fc.Arbitrary<infer T> ? T : never;
+  interface TfInstance {
+    readonly user: number;
+    readonly address: string;
+    readonly local: string;
+    readonly name: string;
+  }
+  const tfModel = fc
+    .record({
+      users: fc.array(tfUser, { minLength: 1, maxLength: 3 }),
+      attachments: fc.array(tfAttachment, { maxLength: 4 }),
+      params,
+    })
+    .map((m) => ({ ...m, instances: tfInstances(m.users) }))
+    .filter((m) => {
+      const names = m.instances.map((i) => i.name.toLowerCase());
+      return new Set(names).size === names.length;
+    });
+  type TfModel = typeof tfModel extends fc.Arbitrary<infer T> ? T : never;
+
+  /** Every instance of every user resource: its full address, the address it is referred to by, and its name. */
+  function tfInstances(users: readonly TfUserModel[]): TfInstance[] {
+    return users.flatMap((u, i) => {
+      const resource = `aws_iam_user.u${i}`;
+      const keys =
+        u.expand.mode === 'single'
+          ? ['']
+          : u.expand.mode === 'count'
+            ? Array.from({ length: u.expand.n }, (_, k) => `[${k}]`)
+            : u.expand.keys.map((k) => `["${k}"]`);
+      return keys.map((key, k) => {
+        const address = `${u.module}${resource}${key}`;
+        return {
+          user: i,
+          address,
+          local: `${resource}${key}`,
+          name: u.nameKnown ? (key === '' ? u.base : `${u.base}-${k}`) : address,
+        };
+      });
+    });
+  }
+
+  /** `terraform show -json` output for the model: resource_changes, planned_values and the configuration. */
+  function tfPlan(m: TfModel): Json {
+    const changes: Json[] = [];
+    const config = new Map<string, Json[]>();
+    const configOf = (module: string) => {
+      const key = module.replace(/\[[^\]]*\]/g, '');
+      if (!config.has(key)) config.set(key, []);
+      return config.get(key) as Json[];
+    };
+    const change = (
+      module: string,
+      address: string,
+      type: string,
+      actions: string[],
+      after: Json,
+      afterUnknown: Json,
+      expressions: Json,
+    ) => {
+      changes.push({
+        address: `${module}${address}`,
+        ...(module !== '' ? { module_address: module.slice(0, -1) } : {}),
+        mode: 'managed',
+        type,
+        name: address.split('.')[1]?.replace(/\[.*$/, ''),
+        ...(address.includes('[') ? { index: JSON.parse(address.slice(address.indexOf('[') + 1, -1)) } : {}),
+        change: { actions, before: null, after, after_unknown: afterUnknown },
+      });
+      if (!configOf(module).some((c) => c.address === address.replace(/\[.*$/, '')))
+        configOf(module).push({ address: address.replace(/\[.*$/, ''), mode: 'managed', type, expressions });
+    };
+    const refsTo = (local: string) => {
+      const whole = local.replace(/\[.*$/, '');
+      return [`${local}.name`, ...(local !== whole ? [local] : []), whole];
+    };
+    for (const inst of m.instances) {
+      const u = m.users[inst.user] as TfUserModel;
+      const module = u.module;
+      const own = Object.fromEntries(u.tags);
+      const tagsAll = u.tagsAll === 'defaults' ? { owner: 'platform', ...own } : own;
+      change(
+        module,
+        inst.local,
+        'aws_iam_user',
+        [...u.actions],
+        {
+          ...(u.nameKnown ? { name: inst.name } : {}),
+          path: u.path,
+          tags: u.tags.length > 0 ? own : null,
+          ...(u.tagsAll !== 'unknown' ? { tags_all: tagsAll } : {}),
+        },
+        {
+          arn: true,
+          id: true,
+          unique_id: true,
+          ...(u.nameKnown ? {} : { name: true }),
+          ...(u.tagsAll === 'unknown' ? { tags_all: true } : {}),
+        },
+        {},
+      );
+      // A user being deleted takes its memberships with it.
+      if (u.groups !== undefined && u.actions.join() !== 'delete') {
+        change(
+          module,
+          `aws_iam_user_group_membership.g${inst.local.replace(/\W/g, '_')}`,
+          'aws_iam_user_group_membership',
+          ['create'],
+          { groups: u.groups, ...(u.nameKnown ? { user: inst.name } : {}) },
+          { id: true, ...(u.nameKnown ? {} : { user: true }) },
+          { user: { references: refsTo(inst.local) } },
+        );
+      }
+    }
+    m.attachments.forEach((a, i) => {
+      // An attachment lives with its first target that is a user of the plan (references are module-relative).
+      const firstUser = a.targets.flatMap((t) =>
+        t.kind === 'user' ? [m.instances[t.user % m.instances.length]] : [],
+      )[0];
+      const module = firstUser !== undefined ? (m.users[firstUser.user] as TfUserModel).module : '';
+      const targets = a.type === 'aws_iam_policy_attachment' ? a.targets : a.targets.slice(0, 1);
+      const entries = targets.map((t) => {
+        if (t.kind === 'external') return { value: t.name, unknown: false, refs: [] as string[] };
+        const inst = m.instances[t.user % m.instances.length] as (typeof m.instances)[number];
+        const sameModule = (m.users[inst.user] as TfUserModel).module === module;
+        const known = (t.known || !sameModule) && (m.users[inst.user] as TfUserModel).nameKnown;
+        return known
+          ? { value: inst.name, unknown: false, refs: sameModule ? refsTo(inst.local) : [] }
+          : sameModule
+            ? { value: null, unknown: true, refs: refsTo(inst.local) }
+            : { value: inst.name, unknown: false, refs: [] };
+      });
+      const policyName = `pol${i}`;
+      let policyArn: Json = { policy_arn: `arn:aws:iam::aws:policy/${a.policy}` };
+      let policyUnknown: Json = {};
+      let policyRefs: Json = {};
+      if (a.type !== 'aws_iam_user_policy' && a.viaPolicyResource) {
+        change(
+          module,
+          `aws_iam_policy.${policyName}`,
+          'aws_iam_policy',
+          ['create'],
+          { name: a.policy, path: '/' },
+          { arn: true, id: true },
+          {},
+        );
+        policyArn = {};
+        policyUnknown = { policy_arn: true };
+        policyRefs = {
+          policy_arn: { references: [`aws_iam_policy.${policyName}.arn`, `aws_iam_policy.${policyName}`] },
+        };
+      }
+      const address = `${a.type}.a${i}`;
+      if (a.type === 'aws_iam_policy_attachment') {
+        const anyUnknown = entries.some((e) => e.unknown);
+        change(
+          module,
+          address,
+          a.type,
+          [...a.actions],
+          { name: `a${i}`, users: entries.map((e) => e.value), ...policyArn },
+          { id: true, ...policyUnknown, ...(anyUnknown ? { users: entries.map((e) => e.unknown) } : {}) },
+          { users: { references: entries.flatMap((e) => e.refs) }, ...policyRefs },
+        );
+      } else {
+        const e = entries[0] as (typeof entries)[number];
+        change(
+          module,
+          address,
+          a.type,
+          [...a.actions],
+          {
+            ...(e.unknown ? {} : { user: e.value }),
+            ...(a.type === 'aws_iam_user_policy' ? { name: a.policy, policy: '{}' } : policyArn),
+          },
+          {
+            id: true,
+            ...(e.unknown ? { user: true } : {}),
+            ...(a.type === 'aws_iam_user_policy' ? {} : policyUnknown),
+          },
+          { user: { references: e.refs }, ...(a.type === 'aws_iam_user_policy' ? {} : policyRefs) },
+        );
+      }
+    });
+    const moduleConfig = (key: string): Json => ({
+      resources: config.get(key) ?? [],
+      module_calls: Object.fromEntries(
+        [...config.keys()]
+          .filter((k) => k !== key && k.startsWith(key) && /^module\.[^.]+\.$/.test(k.slice(key.length)))
+          .map((k) => [k.slice(key.length).split('.')[1], { source: './x', module: moduleConfig(k) }]),
+      ),
+    });
+    const planned = (prefix: string): Json[] =>
+      changes.filter((c) => {
+        const a = c.address as string;
+        return a.startsWith(prefix) && !/^module\./.test(a.slice(prefix.length));
+      });
+    return {
+      format_version: '1.2',
+      terraform_version: '1.9.8',
+      planned_values: {
+        root_module: {
+          resources: planned('').map((c) => ({
+            address: c.address,
+            type: c.type,
+            values: (c.change as Json).after,
+          })),
+          child_modules: MODULES.slice(1).map((p) => ({
+            address: p.slice(0, -1),
+            resources: planned(p).map((c) => ({
+              address: c.address,
+              type: c.type,
+              values: (c.change as Json).after,
+            })),
+          })),
+        },
+      },
+      resource_changes: changes,
+      configuration: { root_module: moduleConfig('') },
+    };
+  }
+
+  /** What the documentation promises for the plan: only created or updated resources count. */
+  function tfOracle(m: TfModel) {
+    const counts = (actions: readonly string[]) => actions.includes('create') || actions.includes('update');
+    const users = new Map<string, ModelUser & { changes: boolean }>();
+    for (const inst of m.instances) {
+      const u = m.users[inst.user] as TfUserModel;
+      if (u.actions.length === 1 && u.actions[0] === 'delete') continue;
+      const own = u.tags;
+      const tagsAll = u.tagsAll === 'defaults' ? [['owner', 'platform'] as const, ...own] : own; // tags_all known only after apply: the user's own tags are in it
+      users.set(inst.address, {
+        name: inst.name,
+        path: u.path,
+        groups: u.groups ?? [],
+        tags: tagsAll,
+        attachments: [],
+        suppressed: false,
+        changes: counts(u.actions),
+      });
+    }
+    const external = (key: string, name: string) => {
+      if (!users.has(key))
+        users.set(key, {
+          name,
+          path: '/',
+          groups: [],
+          tags: [],
+          attachments: [],
+          suppressed: false,
+          changes: false,
+        });
+      return users.get(key) as ModelUser;
+    };
+    m.attachments.forEach((a, i) => {
+      if (!counts(a.actions)) return;
+      const firstUser = a.targets.flatMap((t) =>
+        t.kind === 'user' ? [m.instances[t.user % m.instances.length]] : [],
+      )[0];
+      const module = firstUser !== undefined ? (m.users[firstUser.user] as TfUserModel).module : '';
+      const address = `${module}${a.type}.a${i}`;
+      const targets = a.type === 'aws_iam_policy_attachment' ? a.targets : a.targets.slice(0, 1);
+      for (const t of targets) {
+        const inst = t.kind === 'user' ? m.instances[t.user % m.instances.length] : undefined;
+        const reached = (() => {
+          if (t.kind === 'external') return external(`name:${t.name.toLowerCase()}`, t.name);
+          const found = users.get((inst as (typeof m.instances)[number]).address);
+          if (found !== undefined) return found;
+          // A user being deleted: reached by name when the plan gives the name, else a user not known.
+          const u = m.users[(inst as (typeof m.instances)[number]).user] as TfUserModel;
+          const sameModule = u.module === module;
+          return (t.kind === 'user' && t.known) || !sameModule || !u.nameKnown
+            ? u.nameKnown || !sameModule
+              ? external(
+                  `name:${(inst as (typeof m.instances)[number]).name.toLowerCase()}`,
+                  (inst as (typeof m.instances)[number]).name,
+                )
+              : external(`unknown:${address}`, `(user of ${address}, not known)`)
+            : external(`unknown:${address}`, `(user of ${address}, not known)`);
+        })();
+        reached.attachments.push({
+          kind: a.type === 'aws_iam_user_policy' ? 'inline' : 'managed',
+          name: a.policy,
+          suppressed: false,
+        });
+      }
+    });
+    const exemptNames = exemptNamesOf(
+      m.params,
+      m.instances.filter((i) => (m.users[i.user] as TfUserModel).nameKnown).map((i) => i.name),
+    );
+    return new Map(
+      [...users]
+        .filter(([, u]) => u.changes || u.attachments.length > 0)
+        .map(([key, u]) => [key, expectedVerdict(u, m.params, exemptNames)]),
+    );
+  }
+  const tfKey = (f: IacFinding) =>
+    f.candidate.address ??
+    (f.user.userName.startsWith('(user of ')
+      ? `unknown:${f.user.userName.slice(9, -12)}`
+      : `name:${f.user.userName.toLowerCase()}`);
+
+  it('a generated Terraform plan gets, for every user, the verdict and policies the model says', () => {
+    fc.assert(
+      fc.property(tfModel, (m) => {
+        const text = JSON.stringify(tfPlan(m), null, 2);
+        const names = m.instances
+          .filter((i) => (m.users[i.user] as TfUserModel).nameKnown)
+          .map((i) => i.name);
+        const findings = checkTexts([{ file: 'plan.json', text }], ruleParams(m.params, names));
+        const got = new Map(findings.map((f) => [tfKey(f), verdictOf(f)]));
+        expect(got).toEqual(tfOracle(m));
+      }),
+      CHECK_FUZZ,
+    );
+  });
+
   it('text that is no template (random characters, broken JSON and YAML) gives an InputError naming the file', () => {
     const fragment = fc.constantFrom(
       'Resources:\n',
