@@ -10,8 +10,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
 import { IAM_USER_NO_POLICIES_CHECK } from '../prevent/candidate.js';
-import { checkTexts } from '../prevent/check.js';
+import { checkDocuments, checkTexts } from '../prevent/check.js';
 import type { IacFinding } from '../prevent/judge.js';
+import { readTerraformSource } from '../prevent/terraform-source.js';
 import { handler as remediationHandler } from '../remediation/handler.js';
 import { migrateUserPolicies } from '../remediation/migrate.js';
 import { silentLogger } from '../rule/log.js';
@@ -1027,6 +1028,9 @@ describe('fuzzing check-template', () => {
       const entries = targets.map((t) => {
         if (t.kind === 'external') return { value: t.name, unknown: false, refs: [] as string[] };
         const inst = m.instances[t.user % m.instances.length] as (typeof m.instances)[number];
+        // The configuration cannot refer to a user being deleted: such a user is named as one from elsewhere.
+        if ((m.users[inst.user] as TfUserModel).actions.join() === 'delete')
+          return { value: inst.name, unknown: false, refs: [] };
         const sameModule = (m.users[inst.user] as TfUserModel).module === module;
         const known = (t.known || !sameModule) && (m.users[inst.user] as TfUserModel).nameKnown;
         return known
@@ -1157,13 +1161,8 @@ describe('fuzzing check-template', () => {
         });
       return users.get(key) as ModelUser;
     };
-    m.attachments.forEach((a, i) => {
-      if (!counts(a.actions)) return;
-      const firstUser = a.targets.flatMap((t) =>
-        t.kind === 'user' ? [m.instances[t.user % m.instances.length]] : [],
-      )[0];
-      const module = firstUser !== undefined ? (m.users[firstUser.user] as TfUserModel).module : '';
-      const address = `${module}${a.type}.a${i}`;
+    for (const a of m.attachments) {
+      if (!counts(a.actions)) continue;
       const targets = a.type === 'aws_iam_policy_attachment' ? a.targets : a.targets.slice(0, 1);
       for (const t of targets) {
         const inst = t.kind === 'user' ? m.instances[t.user % m.instances.length] : undefined;
@@ -1171,17 +1170,9 @@ describe('fuzzing check-template', () => {
           if (t.kind === 'external') return external(`name:${t.name.toLowerCase()}`, t.name);
           const found = users.get((inst as (typeof m.instances)[number]).address);
           if (found !== undefined) return found;
-          // A user being deleted: reached by name when the plan gives the name, else a user not known.
-          const u = m.users[(inst as (typeof m.instances)[number]).user] as TfUserModel;
-          const sameModule = u.module === module;
-          return (t.kind === 'user' && t.known) || !sameModule || !u.nameKnown
-            ? u.nameKnown || !sameModule
-              ? external(
-                  `name:${(inst as (typeof m.instances)[number]).name.toLowerCase()}`,
-                  (inst as (typeof m.instances)[number]).name,
-                )
-              : external(`unknown:${address}`, `(user of ${address}, not known)`)
-            : external(`unknown:${address}`, `(user of ${address}, not known)`);
+          // A user being deleted is named in the plan as a user from elsewhere (see tfPlan).
+          const gone = inst as TfInstance;
+          return external(`name:${gone.name.toLowerCase()}`, gone.name);
         })();
         reached.attachments.push({
           kind: a.type === 'aws_iam_user_policy' ? 'inline' : 'managed',
@@ -1189,7 +1180,7 @@ describe('fuzzing check-template', () => {
           suppressed: false,
         });
       }
-    });
+    }
     const exemptNames = exemptNamesOf(
       m.params,
       m.instances.filter((i) => (m.users[i.user] as TfUserModel).nameKnown).map((i) => i.name),
@@ -1200,6 +1191,24 @@ describe('fuzzing check-template', () => {
         .map(([key, u]) => [key, expectedVerdict(u, m.params, exemptNames)]),
     );
   }
+  /** Findings by user; which spelling of a user from elsewhere is shown depends on resource order, so no case. */
+  const tfVerdicts = (findings: readonly IacFinding[]) =>
+    new Map(
+      findings.map((f) => {
+        const v = verdictOf(f);
+        return [
+          tfKey(f),
+          f.candidate.address === undefined ? { ...v, userName: v.userName.toLowerCase() } : v,
+        ];
+      }),
+    );
+  const tfExpected = (m: TfModel) =>
+    new Map(
+      [...tfOracle(m)].map(([k, v]) => [
+        k,
+        k.startsWith('aws_') || k.startsWith('module.') ? v : { ...v, userName: v.userName.toLowerCase() },
+      ]),
+    );
   const tfKey = (f: IacFinding) =>
     f.candidate.address ??
     (f.user.userName.startsWith('(user of ')
@@ -1214,10 +1223,199 @@ describe('fuzzing check-template', () => {
           .filter((i) => (m.users[i.user] as TfUserModel).nameKnown)
           .map((i) => i.name);
         const findings = checkTexts([{ file: 'plan.json', text }], ruleParams(m.params, names));
-        const got = new Map(findings.map((f) => [tfKey(f), verdictOf(f)]));
-        expect(got).toEqual(tfOracle(m));
+        expect(tfVerdicts(findings)).toEqual(tfExpected(m));
       }),
       CHECK_FUZZ,
+    );
+  });
+
+  // ---- Terraform source (.tf) ----
+  /** A plan model as .tf source can write it: root module, everything created, every name known before apply. */
+  const tfSourceModel = tfModel
+    .map((m) => {
+      const users = m.users.map((u) => ({
+        ...u,
+        module: '' as const,
+        actions: ['create'] as const,
+        nameKnown: true,
+        tagsAll: 'same' as const,
+      }));
+      const attachments = m.attachments.map((a) => ({
+        ...a,
+        actions: ['create'] as const,
+        targets: a.targets.map((t) => (t.kind === 'user' ? { ...t, known: true } : t)),
+      }));
+      return { ...m, users, attachments, instances: tfInstances(users) };
+    })
+    .filter((m) => new Set(m.instances.map((i) => i.name.toLowerCase())).size === m.instances.length)
+    .chain((m) =>
+      fc
+        .array(fc.constantFrom('literal', 'var', 'local'), {
+          minLength: m.users.length,
+          maxLength: m.users.length,
+        })
+        .map((forms) => ({ ...m, forms })),
+    );
+  type TfSourceModel = typeof tfSourceModel extends fc.Arbitrary<infer T> ? T : never;
+  /** An HCL quoted string: JSON's escapes that HCL also reads, and template sequences escaped. */
+  const hcl = (text: string) =>
+    JSON.stringify(text)
+      .replace(/\\b/g, '\\u0008')
+      .replace(/\\f/g, '\\u000c')
+      .replace(/\$\{/g, '$${')
+      .replace(/%\{/g, '%%{');
+  /** .tf source for the model: names as literals, variable defaults or locals, count and for_each expanded by Terraform. */
+  function tfSource(m: TfSourceModel): string {
+    const out: string[] = [];
+    m.users.forEach((u, i) => {
+      const form = m.forms[i] ?? 'literal';
+      if (form === 'var')
+        out.push(`variable "n${i}" {`, '  type    = string', `  default = ${hcl(u.base)}`, '}');
+      if (form === 'local') out.push('locals {', `  n${i} = ${hcl(u.base)}`, '}');
+      const base = form === 'var' ? `var.n${i}` : form === 'local' ? `local.n${i}` : undefined;
+      const suffix =
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolations, literally.
+        u.expand.mode === 'count' ? '-${count.index}' : u.expand.mode === 'for_each' ? '-${each.value}' : '';
+      const name =
+        suffix === ''
+          ? (base ?? hcl(u.base))
+          : `"${base !== undefined ? `\${${base}}` : hcl(u.base).slice(1, -1)}${suffix}"`;
+      out.push(`resource "aws_iam_user" "u${i}" {`);
+      if (u.expand.mode === 'count') out.push(`  count = ${u.expand.n}`);
+      if (u.expand.mode === 'for_each')
+        out.push(`  for_each = { ${u.expand.keys.map((k, n) => `${hcl(k)} = ${n}`).join(', ')} }`);
+      out.push(`  name = ${name}`, `  path = ${hcl(u.path)}`);
+      if (u.tags.length > 0)
+        out.push(`  tags = { ${u.tags.map(([k, v]) => `${hcl(k)} = ${hcl(v)}`).join(', ')} }`);
+      out.push('}');
+    });
+    const ref = (inst: TfInstance) => `${inst.local}.name`;
+    for (const inst of m.instances) {
+      const groups = m.users[inst.user]?.groups;
+      if (groups === undefined) continue;
+      out.push(
+        `resource "aws_iam_user_group_membership" "g${inst.local.replace(/\W/g, '_')}" {`,
+        `  user   = ${ref(inst)}`,
+        `  groups = [${groups.map(hcl).join(', ')}]`,
+        '}',
+      );
+    }
+    m.attachments.forEach((a, i) => {
+      const targets = (a.type === 'aws_iam_policy_attachment' ? a.targets : a.targets.slice(0, 1)).map((t) =>
+        t.kind === 'external' ? hcl(t.name) : ref(m.instances[t.user % m.instances.length] as TfInstance),
+      );
+      let arn = hcl(`arn:aws:iam::aws:policy/${a.policy}`);
+      if (a.type !== 'aws_iam_user_policy' && a.viaPolicyResource) {
+        out.push(
+          `resource "aws_iam_policy" "pol${i}" {`,
+          `  name   = ${hcl(a.policy)}`,
+          '  policy = "{}"',
+          '}',
+        );
+        arn = `aws_iam_policy.pol${i}.arn`;
+      }
+      out.push(`resource "${a.type}" "a${i}" {`);
+      if (a.type === 'aws_iam_policy_attachment')
+        out.push(`  name       = "a${i}"`, `  users      = [${targets.join(', ')}]`, `  policy_arn = ${arn}`);
+      else if (a.type === 'aws_iam_user_policy_attachment')
+        out.push(`  user       = ${targets[0]}`, `  policy_arn = ${arn}`);
+      else out.push(`  user   = ${targets[0]}`, `  name   = ${hcl(a.policy)}`, '  policy = "{}"');
+      out.push('}');
+    });
+    return `${out.join('\n')}\n`;
+  }
+  async function checkTf(file: string, text: string, p: ReturnType<typeof ruleParams>) {
+    const source = await readTerraformSource('/nowhere', [{ file, text }], {}, () => undefined);
+    return checkDocuments(
+      [{ kind: 'terraform-plan', file, plan: source.plan, source: source.info, notes: source.notes }],
+      p,
+    );
+  }
+  const TF_FUZZ = { ...FUZZ, numRuns: 100 } as const;
+
+  it('generated .tf source gets, for every user, the verdict and policies the model says', async () => {
+    await fc.assert(
+      fc.asyncProperty(tfSourceModel, async (m) => {
+        const findings = await checkTf(
+          'main.tf',
+          tfSource(m),
+          ruleParams(
+            m.params,
+            m.instances.map((i) => i.name),
+          ),
+        );
+        expect(tfVerdicts(findings)).toEqual(tfExpected(m));
+      }),
+      TF_FUZZ,
+    );
+  });
+
+  it('mutated or random HCL gives findings or an InputError naming the file', async () => {
+    const token = fc.constantFrom(
+      '{',
+      '}',
+      '[',
+      ']',
+      '"',
+      '$' + '{',
+      '%{',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolations, literally.
+      '${aws_iam_user.u0[0].name}',
+      'aws_iam_user.u0',
+      '[*]',
+      ' = ',
+      '\n',
+      'count = -1\n',
+      'for_each = "x"\n',
+      'for_each = { for k, v in var.n0 : k => v }\n',
+      'count = 1e308\n',
+      'user = var.missing\n',
+      'name = local.n0\n',
+      'locals { n0 = local.n0 }\n',
+      'users = [null, 1, {}]\n',
+      'tags = null\n',
+      'resource "aws_iam_user" "u0" {\n',
+      'dynamic "x" {\n',
+      'module "m" { source = "./m" }\n',
+      'lookup(',
+      'upper(',
+      '<<EOT\n',
+      '\u0000',
+      '\u202e',
+    );
+    // Half the edits go at the start of a line, where a whole attribute or block keeps the file parseable.
+    const edit = fc.record({
+      at: fc.nat(),
+      atLine: fc.boolean(),
+      cut: fc.nat({ max: 8 }),
+      insert: fc.array(token, { maxLength: 3 }),
+    });
+    const text = fc.oneof(
+      fc.tuple(tfSourceModel, fc.array(edit, { minLength: 1, maxLength: 3 })).map(([m, edits]) =>
+        edits.reduce((t, e) => {
+          const at = e.at % (t.length + 1);
+          if (e.atLine) {
+            const line = t.lastIndexOf('\n', at) + 1;
+            return `${t.slice(0, line)}${e.insert.join('')}${t.slice(line)}`;
+          }
+          return `${t.slice(0, at)}${e.insert.join('')}${t.slice(at + e.cut)}`;
+        }, tfSource(m)),
+      ),
+      fc.array(fc.oneof(token, fc.string({ maxLength: 4 })), { maxLength: 12 }).map((a) => a.join('')),
+    );
+    await fc.assert(
+      fc.asyncProperty(text, async (t) => {
+        let findings: IacFinding[] | undefined;
+        try {
+          findings = await checkTf('fuzzed.tf', t, DEFAULT_RULE_PARAMETERS);
+        } catch (error) {
+          expect(error).toBeInstanceOf(InputError);
+          expect((error as Error).message).toContain('fuzzed.tf');
+          return;
+        }
+        for (const f of findings) expect(['COMPLIANT', 'NON_COMPLIANT']).toContain(f.verdict.compliance);
+      }),
+      TF_FUZZ,
     );
   });
 
