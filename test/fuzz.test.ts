@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
+import { renderFindingsTable } from '../cli/check-template.js';
 import { IAM_USER_NO_POLICIES_CHECK } from '../prevent/candidate.js';
 import { checkDocuments, checkTexts } from '../prevent/check.js';
 import type { IacFinding } from '../prevent/judge.js';
@@ -1416,6 +1417,126 @@ describe('fuzzing check-template', () => {
         for (const f of findings) expect(['COMPLIANT', 'NON_COMPLIANT']).toContain(f.verdict.compliance);
       }),
       TF_FUZZ,
+    );
+  });
+
+  // ---- What check-template prints ----
+  /** Text meant to take over a terminal or a CI log: escapes, line breaks, bidi and zero-width characters, workflow commands. */
+  const HOSTILE = [
+    '\u001b[2J',
+    '\u001b]8;;x\u0007',
+    '\r',
+    '\n',
+    '\u0085',
+    '\u009b31m',
+    '\u2028',
+    '\u202e',
+    '\u2066',
+    '\u200b',
+    '\u00ad',
+    '\ufeff',
+    '\u061c',
+    '::error::pwned',
+    '::add-mask::x',
+    '\t',
+    '\u0000',
+    '\u007f',
+  ];
+  const hostileText = fc
+    .array(fc.oneof(fc.constantFrom(...HOSTILE), piece), { minLength: 1, maxLength: 4 })
+    .map((parts) => parts.join(''));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this is for.
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  const FORMAT = /[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/;
+  /** The table as printed without colour: newlines between rows only, and no line a CI runner would obey. */
+  function expectPrintable(findings: readonly IacFinding[], file: string) {
+    const table = renderFindingsTable(findings, [{ file, note: `${file}\u001b[0m\n::error::note` }], false);
+    for (const line of table.split('\n')) {
+      expect(line).not.toMatch(CONTROL);
+      expect(line).not.toMatch(FORMAT);
+      expect(line.trimStart().startsWith('::')).toBe(false);
+    }
+  }
+
+  it('names, logical IDs, addresses and file names with control, bidi and zero-width characters print as escapes', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          user: hostileText,
+          policy: hostileText,
+          id: hostileText,
+          tag: hostileText,
+          file: hostileText,
+          terraform: fc.boolean(),
+        }),
+        (h) => {
+          const text = h.terraform
+            ? JSON.stringify({
+                format_version: '1.2',
+                resource_changes: [
+                  {
+                    address: `aws_iam_user.${h.id}`,
+                    type: 'aws_iam_user',
+                    change: { actions: ['create'], after: { name: h.user, tags: { [h.tag]: h.tag } } },
+                  },
+                  {
+                    address: `aws_iam_user_policy.${h.id}`,
+                    type: 'aws_iam_user_policy',
+                    change: { actions: ['create'], after: { name: h.policy, user: h.user } },
+                  },
+                  {
+                    address: `aws_iam_user_policy.x${h.id}`,
+                    type: 'aws_iam_user_policy',
+                    change: { actions: ['create'], after: { name: h.policy }, after_unknown: { user: true } },
+                  },
+                ],
+              })
+            : JSON.stringify({
+                Resources: {
+                  [h.id]: {
+                    Type: 'AWS::IAM::User',
+                    Properties: {
+                      UserName: h.user,
+                      Policies: [{ PolicyName: h.policy }],
+                      ManagedPolicyArns: [{ 'Fn::ImportValue': h.tag }],
+                      Tags: [{ Key: h.tag, Value: h.tag }],
+                    },
+                  },
+                  [`${h.id}P`]: {
+                    Type: 'AWS::IAM::Policy',
+                    Properties: { PolicyName: h.policy, Users: [h.tag] },
+                  },
+                },
+              });
+          const findings = checkTexts([{ file: h.file, text }], DEFAULT_RULE_PARAMETERS);
+          expect(findings.length).toBeGreaterThan(0);
+          expectPrintable(findings, h.file);
+        },
+      ),
+      CHECK_FUZZ,
+    );
+  });
+
+  it('the table for a mutated CloudFormation template or Terraform plan has no control characters from the input', () => {
+    const plan = JSON.parse(readFileSync('test/fixtures/templates/terraform-plan.json', 'utf8')) as Json;
+    fc.assert(
+      fc.property(
+        cfnModel,
+        fc.array(edit, { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (m, edits, terraform) => {
+          const text = JSON.stringify(mutateDocument(terraform ? plan : cfnTemplate(m), edits));
+          let findings: IacFinding[];
+          try {
+            findings = checkTexts([{ file: 'mutated.json', text }], DEFAULT_RULE_PARAMETERS);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InputError);
+            return;
+          }
+          expectPrintable(findings, 'mutated.json');
+        },
+      ),
+      CHECK_FUZZ,
     );
   });
 
