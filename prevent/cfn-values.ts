@@ -36,13 +36,26 @@ const MAX_STEPS = 5000;
 /** A text built by Fn::Join or Fn::Sub longer than this is not known: names and ARNs are far shorter. */
 const MAX_TEXT = 4096;
 
-/** How far one value's evaluation has gone: its nesting, and the steps left of the budget its branches share. */
+/**
+ * How far one value's evaluation has gone: its nesting, the steps left of the budget its branches share, and the
+ * resources whose names are being worked out (a name built from itself is not known).
+ */
 interface Walk {
   readonly depth: number;
   readonly budget: { left: number };
+  readonly naming: ReadonlySet<string>;
 }
-const start = (): Walk => ({ depth: 0, budget: { left: MAX_STEPS } });
-const deeper = (at: Walk): Walk => ({ depth: at.depth + 1, budget: at.budget });
+const start = (naming: ReadonlySet<string> = new Set()): Walk => ({
+  depth: 0,
+  budget: { left: MAX_STEPS },
+  naming,
+});
+const deeper = (at: Walk): Walk => ({ ...at, depth: at.depth + 1 });
+
+/** Resolves the name property of resource `logicalId` (its UserName): a reference back to itself is not known. */
+export function resolveOwnName(value: unknown, t: CfnTemplateView, logicalId: string): CfnValue[] {
+  return resolveScalar(value, t, start(new Set([logicalId])));
+}
 /** Pseudo parameters whose value does not depend on the account; the rest stay unknown. */
 const KNOWN_PSEUDO: Readonly<Record<string, string>> = {
   'AWS::Partition': 'aws',
@@ -244,6 +257,7 @@ function resolveSub(arg: unknown, t: CfnTemplateView, at: Walk): CfnValue[] {
   let opaque = false;
   let substituted = 0;
   let tooLong = false;
+  let itself: string | undefined;
   const out = template.replace(/\$\{([^}!][^}]*)\}/g, (whole, name: string) => {
     const value = Object.hasOwn(vars, name)
       ? resolveScalar(vars[name], t, deeper(at))
@@ -255,6 +269,8 @@ function resolveSub(arg: unknown, t: CfnTemplateView, at: Walk): CfnValue[] {
           )
         : [resolveRef(name, t)];
     const only = value.length === 1 ? (value[0] as CfnValue) : undefined;
+    if (only?.kind === 'resource' && !only.attribute && at.naming.has(only.logicalId))
+      itself = only.logicalId;
     const known = only !== undefined ? textOf(only, t, deeper(at)) : undefined;
     if (known !== undefined && substituted + known.length > MAX_TEXT) {
       tooLong = true;
@@ -270,6 +286,8 @@ function resolveSub(arg: unknown, t: CfnTemplateView, at: Walk): CfnValue[] {
     if (!(only?.kind === 'resource' && !Object.hasOwn(vars, name))) opaque = true;
     return whole;
   });
+  if (itself !== undefined)
+    return [unknown(`the name of ${itself} is built from itself (Fn::Sub \${${itself}})`)];
   if (tooLong) return [unknown(`Fn::Sub whose substituted text is longer than ${MAX_TEXT} characters`)];
   const result = out.replace(/\$\{!/g, '${');
   return [opaque ? { kind: 'text', text: result, opaque: true } : text(result)];
@@ -293,9 +311,11 @@ export function textOf(value: CfnValue, t: CfnTemplateView, at: Walk = start()):
   const type = String(resource?.Type);
   const property = Object.hasOwn(NAME_PROPERTY, type) ? NAME_PROPERTY[type] : undefined;
   const props = (resource?.Properties ?? {}) as Record<string, unknown>;
-  if (property === undefined || props[property] === undefined) return undefined;
-  // Within the caller's walk: a name built from the user's own name (`!Sub ${Self}`) ends at the depth limit.
-  return onlyText(resolveScalar(props[property], t, deeper(at)));
+  if (property === undefined || props[property] === undefined || at.naming.has(value.logicalId))
+    return undefined;
+  // Within the caller's walk, so that names built from each other in a circle end.
+  const naming = new Set([...at.naming, value.logicalId]);
+  return onlyText(resolveScalar(props[property], t, { ...deeper(at), naming }));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -686,7 +686,7 @@ describe('values that refer to themselves or multiply (found by measuring and fu
     });
   };
 
-  it('a user whose UserName Fn::Sub names the user itself is judged, its name only partly known, not a stack overflow', () => {
+  it('a user whose UserName Fn::Sub names the user itself is judged, its name not known, not a stack overflow', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, literally.
     for (const sub of ['${U}', '${U}-x']) {
       const [u] = check(
@@ -702,8 +702,22 @@ describe('values that refer to themselves or multiply (found by measuring and fu
         'self.json',
       );
       expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
-      expect(u?.candidate.notes.join('\n')).toMatch(/user name is only partly known/);
+      expect(u?.user.userName).toBe('U');
+      expect(u?.candidate.notes.join('\n')).toMatch(/user name is not known .*built from itself/);
     }
+  });
+
+  it('two users whose names are built from each other are both judged', () => {
+    const user = (other: string) => ({
+      Type: 'AWS::IAM::User',
+      Properties: { UserName: { 'Fn::Sub': `\${${other}}-x` }, Policies: [{ PolicyName: 'p' }] },
+    });
+    const findings = check(
+      JSON.stringify({ Resources: { A: user('B'), B: user('A') } }),
+      defaults,
+      'circle.json',
+    );
+    expect(findings.map((f) => f.verdict.compliance)).toEqual(['NON_COMPLIANT', 'NON_COMPLIANT']);
   });
 
   it('a Mappings entry reused by Fn::Join at every level stops at the evaluation budget: the name is not known, with a note', () => {
