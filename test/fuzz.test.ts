@@ -765,7 +765,9 @@ describe('fuzzing check-template', () => {
     edits: readonly { at: number; how: string; key: string; value: unknown }[],
   ) {
     const copy = structuredClone(doc);
-    for (const e of edits) {
+    for (const edit of edits) {
+      // A copy of the value: one generated value used twice must not make the document cyclic or read-only.
+      const e = { ...edit, value: structuredClone(edit.value) };
       const paths = allPaths(copy);
       const path = paths[e.at % Math.max(paths.length, 1)] ?? [];
       const parent = path.slice(0, -1).reduce<unknown>((v, k) => (v as Json)[k as string], copy);
