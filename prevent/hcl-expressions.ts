@@ -293,8 +293,9 @@ class Evaluator {
   }
 }
 
-/** `["bob"]` or `[0]` as written in a traversal. */
-function indexKey(segment: string): unknown {
+/** `["bob"]` or `[0]` as written in a traversal; `[null]` has no segment, and is no key Terraform accepts. */
+function indexKey(segment: string | undefined): unknown {
+  if (typeof segment !== 'string') return new Unknown('an index that is not a number or a string');
   const trimmed = segment.trim();
   if (/^".*"$/s.test(trimmed)) return trimmed.slice(1, -1);
   return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;

@@ -122,7 +122,7 @@ describe('check-template on a Terraform plan with count and for_each', () => {
   });
 });
 
-describe('Terraform source whose values would cost too much to work out (found by measuring)', () => {
+describe('Terraform source that is costly or odd to evaluate (found by measuring and fuzzing)', () => {
   async function checkSource(text: string) {
     const source = await readTerraformSource('/nowhere', [{ file: 'costly.tf', text }], {}, () => undefined);
     return checkDocuments(
@@ -148,6 +148,13 @@ describe('Terraform source whose values would cost too much to work out (found b
     expect(u?.user.userName).toBe('aws_iam_user.u');
     expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
     expect(u?.candidate.notes.join('\n')).toMatch(/more than 50000 steps/);
+  });
+
+  it('an index that is not a key (`"x"[null]`, found by fuzzing) is not known, not a TypeError', async () => {
+    const [u] = await checkSource(withPolicy('"x"[null]'));
+    expect(u?.user.userName).toBe('aws_iam_user.u');
+    expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(u?.candidate.notes.join('\n')).toMatch(/index that is not a number or a string/);
   });
 
   it('a text doubled through locals stops at the length limit rather than filling memory', async () => {
