@@ -1393,7 +1393,116 @@ describe('fuzzing check-template', () => {
       cut: fc.nat({ max: 8 }),
       insert: fc.array(token, { maxLength: 3 }),
     });
+    /** HCL expressions the evaluator must survive: functions with odd arguments, splats, for, self references. */
+    const FUNCTIONS = [
+      'toset',
+      'tolist',
+      'tomap',
+      'tostring',
+      'tonumber',
+      'length',
+      'lower',
+      'format',
+      'join',
+      'split',
+      'replace',
+      'concat',
+      'flatten',
+      'distinct',
+      'merge',
+      'keys',
+      'values',
+      'lookup',
+      'element',
+      'contains',
+      'coalesce',
+      'zipmap',
+      'range',
+      'jsonencode',
+      'try',
+      'nosuch',
+    ];
+    const LEAVES = [
+      'null',
+      'true',
+      '-1',
+      '1e308',
+      '0.5',
+      '""',
+      '"%s%d%v%%"',
+      '"\\u0000"',
+      '"__proto__"',
+      '"constructor"',
+      '[]',
+      '{}',
+      'var.n0',
+      'var.missing',
+      'local.n0',
+      'local.zz',
+      'aws_iam_user.u0',
+      'aws_iam_user.u0[0].name',
+      'aws_iam_user.u0["a"].name',
+      'aws_iam_user.u0[*].name',
+      'aws_iam_user.zz',
+      'aws_iam_user.zz.name',
+      'each.key',
+      'each.value',
+      'count.index',
+      'path.module',
+      'terraform.workspace',
+      'data.aws_iam_policy_document.d.json',
+      'module.m.out',
+      'self.x',
+    ];
+    const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+      e: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom(...LEAVES),
+        fc
+          .tuple(fc.constantFrom(...FUNCTIONS), fc.array(tie('e'), { maxLength: 3 }))
+          .map(([f, args]) => `${f}(${args.join(', ')})`),
+        fc.tuple(tie('e'), tie('e')).map(([c, v]) => `[for k, v in ${c} : ${v}]`),
+        fc.tuple(tie('e'), tie('e'), tie('e')).map(([c, k, v]) => `{ for k, v in ${c} : ${k} => ${v} }`),
+        fc.tuple(tie('e'), tie('e'), tie('e')).map(([c, a, b]) => `${c} ? ${a} : ${b}`),
+        fc
+          .tuple(tie('e'), fc.constantFrom('+', '==', '&&', '%', '/'), tie('e'))
+          .map(([a, op, b]) => `(${a} ${op} ${b})`),
+        fc.tuple(tie('e'), tie('e')).map(([a, b]) => `${a}[${b}]`),
+        fc.array(tie('e'), { maxLength: 3 }).map((items) => `[${items.join(', ')}]`),
+        fc.tuple(fc.constantFrom('"a"', '"__proto__"', 'b'), tie('e')).map(([k, v]) => `{ ${k} = ${v} }`),
+        tie('e').map((e) => `"x-$${'{'}${e}}"`),
+      ),
+    })).e;
+    /** The generated source with a local, a user and an attachment whose values are random expressions. */
+    const evaluated = fc
+      .record({
+        model: tfSourceModel,
+        expand: fc.constantFrom('', 'count', 'for_each'),
+        by: expression,
+        name: expression,
+        tags: expression,
+        user: expression,
+        arn: expression,
+        local: expression,
+      })
+      .map((r) =>
+        [
+          tfSource(r.model),
+          `locals {\n  zz = ${r.local}\n}`,
+          'resource "aws_iam_user" "zz" {',
+          ...(r.expand === '' ? [] : [`  ${r.expand} = ${r.by}`]),
+          `  name = ${r.name}`,
+          `  tags = ${r.tags}`,
+          '}',
+          'resource "aws_iam_user_policy_attachment" "zz" {',
+          `  user       = ${r.user}`,
+          `  policy_arn = ${r.arn}`,
+          '}',
+          '',
+        ].join('\n'),
+      );
     const text = fc.oneof(
+      evaluated,
       fc.tuple(tfSourceModel, fc.array(edit, { minLength: 1, maxLength: 3 })).map(([m, edits]) =>
         edits.reduce((t, e) => {
           const at = e.at % (t.length + 1);
