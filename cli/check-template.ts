@@ -126,7 +126,11 @@ function userCell(f: IacFinding): string {
     : quotedName(name);
 }
 
-function renderFindingsTable(
+/**
+ * The table check-template prints: one row per user (NON_COMPLIANT first), then the notes. Every text from the
+ * input goes through terminalText, so that a name cannot move the cursor, reorder text or start a CI command.
+ */
+export function renderFindingsTable(
   findings: readonly IacFinding[],
   fileNotes: readonly IacFileNote[],
   colour: boolean,

@@ -28,6 +28,34 @@ export interface CfnTemplateView {
 
 /** At most this many alternatives are kept per value: nested Fn::If chains multiply them. */
 const MAX_ALTERNATIVES = 16;
+/**
+ * At most this many functions are evaluated for one value: a Mappings entry (or a user's name) reused by every
+ * level of Fn::Join or Fn::If would otherwise cost its width to the power of its depth.
+ */
+const MAX_STEPS = 5000;
+/** A text built by Fn::Join or Fn::Sub longer than this is not known: names and ARNs are far shorter. */
+const MAX_TEXT = 4096;
+
+/**
+ * How far one value's evaluation has gone: its nesting, the steps left of the budget its branches share, and the
+ * resources whose names are being worked out (a name built from itself is not known).
+ */
+interface Walk {
+  readonly depth: number;
+  readonly budget: { left: number };
+  readonly naming: ReadonlySet<string>;
+}
+const start = (naming: ReadonlySet<string> = new Set()): Walk => ({
+  depth: 0,
+  budget: { left: MAX_STEPS },
+  naming,
+});
+const deeper = (at: Walk): Walk => ({ ...at, depth: at.depth + 1 });
+
+/** Resolves the name property of resource `logicalId` (its UserName): a reference back to itself is not known. */
+export function resolveOwnName(value: unknown, t: CfnTemplateView, logicalId: string): CfnValue[] {
+  return resolveScalar(value, t, start(new Set([logicalId])));
+}
 /** Pseudo parameters whose value does not depend on the account; the rest stay unknown. */
 const KNOWN_PSEUDO: Readonly<Record<string, string>> = {
   'AWS::Partition': 'aws',
@@ -61,8 +89,15 @@ function intrinsic(value: unknown): [string, unknown] | undefined {
 }
 
 /** Resolves a scalar property (a name, an ARN, a path) to its alternatives. */
-export function resolveScalar(value: unknown, t: CfnTemplateView, depth = 0): CfnValue[] {
-  if (depth > 20) return [unknown('the value nests intrinsic functions too deeply to evaluate')];
+export function resolveScalar(value: unknown, t: CfnTemplateView, at: Walk = start()): CfnValue[] {
+  if (at.depth > 20) return [unknown('the value nests intrinsic functions too deeply to evaluate')];
+  if (--at.budget.left < 0) {
+    return [
+      unknown(
+        `the value takes more than ${MAX_STEPS} steps to evaluate (one entry or name reused at every level)`,
+      ),
+    ];
+  }
   if (typeof value === 'string') return [text(value)];
   if (typeof value === 'number' || typeof value === 'boolean') return [text(String(value))];
   if (value === null || value === undefined) return [{ kind: 'none' }];
@@ -88,10 +123,10 @@ export function resolveScalar(value: unknown, t: CfnTemplateView, depth = 0): Cf
     }
     case 'Fn::If': {
       if (!Array.isArray(arg) || arg.length !== 3) return [unknown('Fn::If without [condition, then, else]')];
-      return limit([...resolveScalar(arg[1], t, depth + 1), ...resolveScalar(arg[2], t, depth + 1)]);
+      return limit([...resolveScalar(arg[1], t, deeper(at)), ...resolveScalar(arg[2], t, deeper(at))]);
     }
     case 'Fn::ImportValue': {
-      const exportName = onlyValue(resolveScalar(arg, t, depth + 1));
+      const exportName = onlyValue(resolveScalar(arg, t, deeper(at)));
       return [
         unknown(
           exportName?.kind === 'text'
@@ -101,31 +136,31 @@ export function resolveScalar(value: unknown, t: CfnTemplateView, depth = 0): Cf
       ];
     }
     case 'Fn::Sub':
-      return resolveSub(arg, t, depth);
+      return resolveSub(arg, t, at);
     case 'Fn::Join': {
       if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string') {
         return [unknown('Fn::Join without [delimiter, [values]]')];
       }
-      const parts = resolveList(arg[1], t, depth + 1);
+      const parts = resolveList(arg[1], t, deeper(at));
       return [joinTexts(parts, arg[0])];
     }
     case 'Fn::Select': {
       if (!Array.isArray(arg) || arg.length !== 2) return [unknown('Fn::Select without [index, list]')];
-      const index = onlyText(resolveScalar(arg[0], t, depth + 1));
-      const list = resolveList(arg[1], t, depth + 1);
+      const index = onlyText(resolveScalar(arg[0], t, deeper(at)));
+      const list = resolveList(arg[1], t, deeper(at));
       const chosen = index === undefined ? undefined : list[Number(index)];
       return [chosen ?? unknown('Fn::Select whose index or list is not known before deployment')];
     }
     case 'Fn::FindInMap': {
       if (!Array.isArray(arg) || arg.length < 3) return [unknown('Fn::FindInMap without [map, key, key]')];
-      const keys = arg.slice(0, 3).map((k) => onlyText(resolveScalar(k, t, depth + 1)));
+      const keys = arg.slice(0, 3).map((k) => onlyText(resolveScalar(k, t, deeper(at))));
       if (keys.some((k) => k === undefined))
         return [unknown('Fn::FindInMap with a key known only at deployment')];
       const [map, top, second] = keys as string[];
       const found = own(own(own(t.mappings, map as string), top as string), second as string);
       return found === undefined
         ? [unknown(`no ${map}.${top}.${second} in Mappings`)]
-        : resolveScalar(found, t, depth + 1);
+        : resolveScalar(found, t, deeper(at));
     }
     case FOR_EACH_ITEM_NOT_KNOWN: {
       // Only cfn-foreach.ts writes this key; the same key written in a template is some other object.
@@ -143,22 +178,22 @@ export function resolveScalar(value: unknown, t: CfnTemplateView, depth = 0): Cf
  * Resolves a list property (ManagedPolicyArns, Users, Groups) to the union of its elements' alternatives,
  * without AWS::NoValue entries. An Fn::If over the whole list contributes both lists.
  */
-export function resolveList(value: unknown, t: CfnTemplateView, depth = 0): CfnValue[] {
+export function resolveList(value: unknown, t: CfnTemplateView, at: Walk = start()): CfnValue[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) {
-    return value.flatMap((item) => resolveScalar(item, t, depth + 1)).filter((v) => v.kind !== 'none');
+    return value.flatMap((item) => resolveScalar(item, t, deeper(at))).filter((v) => v.kind !== 'none');
   }
   const fn = intrinsic(value);
-  if (fn?.[0] === FOR_EACH_ITEM_NOT_KNOWN) return resolveScalar(value, t, depth + 1);
+  if (fn?.[0] === FOR_EACH_ITEM_NOT_KNOWN) return resolveScalar(value, t, deeper(at));
   if (fn?.[0] === 'Fn::If' && Array.isArray(fn[1]) && fn[1].length === 3) {
-    return [...resolveList(fn[1][1], t, depth + 1), ...resolveList(fn[1][2], t, depth + 1)];
+    return [...resolveList(fn[1][1], t, deeper(at)), ...resolveList(fn[1][2], t, deeper(at))];
   }
   if (fn?.[0] === 'Ref' && typeof fn[1] === 'string' && Object.hasOwn(t.parameters, fn[1])) {
     const only = resolveRef(fn[1], t);
     return only.kind === 'text' ? only.text.split(',').map((s) => text(s.trim())) : [only];
   }
   if (fn?.[0] === 'Fn::Split' && Array.isArray(fn[1]) && typeof fn[1][0] === 'string') {
-    const whole = resolveScalar(fn[1][1], t, depth + 1);
+    const whole = resolveScalar(fn[1][1], t, deeper(at));
     const delimiter = fn[1][0];
     return whole.flatMap((w) => (w.kind === 'text' ? w.text.split(delimiter).map(text) : [w]));
   }
@@ -213,26 +248,36 @@ function resolveRef(arg: unknown, t: CfnTemplateView): CfnValue {
  * Fn::Sub: substitutes what is known, writes an unknown template-wide name as `${Name}`, and keeps any other
  * unknown `${var}` literally (marking the text opaque).
  */
-function resolveSub(arg: unknown, t: CfnTemplateView, depth: number): CfnValue[] {
+function resolveSub(arg: unknown, t: CfnTemplateView, at: Walk): CfnValue[] {
   const [template, variables] = Array.isArray(arg) ? [arg[0], arg[1]] : [arg, undefined];
   if (typeof template !== 'string') return [unknown('Fn::Sub without a template string')];
   if (variables !== undefined && !isRecord(variables))
     return [unknown('Fn::Sub whose variables are not a map of names to values')];
   const vars = variables ?? {};
   let opaque = false;
+  let substituted = 0;
+  let tooLong = false;
+  let itself: string | undefined;
   const out = template.replace(/\$\{([^}!][^}]*)\}/g, (whole, name: string) => {
     const value = Object.hasOwn(vars, name)
-      ? resolveScalar(vars[name], t, depth + 1)
+      ? resolveScalar(vars[name], t, deeper(at))
       : name.includes('.')
         ? resolveScalar(
             { 'Fn::GetAtt': [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] },
             t,
-            depth + 1,
+            deeper(at),
           )
         : [resolveRef(name, t)];
     const only = value.length === 1 ? (value[0] as CfnValue) : undefined;
-    const known = only !== undefined ? textOf(only, t) : undefined;
+    if (only?.kind === 'resource' && !only.attribute && at.naming.has(only.logicalId))
+      itself = only.logicalId;
+    const known = only !== undefined ? textOf(only, t, deeper(at)) : undefined;
+    if (known !== undefined && substituted + known.length > MAX_TEXT) {
+      tooLong = true;
+      return whole;
+    }
     if (known !== undefined) {
+      substituted += known.length;
       if (only?.kind === 'text' && only.opaque) opaque = true;
       return known;
     }
@@ -241,6 +286,9 @@ function resolveSub(arg: unknown, t: CfnTemplateView, depth: number): CfnValue[]
     if (!(only?.kind === 'resource' && !Object.hasOwn(vars, name))) opaque = true;
     return whole;
   });
+  if (itself !== undefined)
+    return [unknown(`the name of ${itself} is built from itself (Fn::Sub \${${itself}})`)];
+  if (tooLong) return [unknown(`Fn::Sub whose substituted text is longer than ${MAX_TEXT} characters`)];
   const result = out.replace(/\$\{!/g, '${');
   return [opaque ? { kind: 'text', text: result, opaque: true } : text(result)];
 }
@@ -255,7 +303,7 @@ const NAME_PROPERTY: Readonly<Record<string, string>> = {
  * The text a resolved value stands for, when the template tells it: `Ref` to a user or group is its name
  * (UserName, GroupName), when that property is set and known.
  */
-export function textOf(value: CfnValue, t: CfnTemplateView): string | undefined {
+export function textOf(value: CfnValue, t: CfnTemplateView, at: Walk = start()): string | undefined {
   if (value.kind === 'text') return value.text;
   if (value.kind !== 'resource' || (value.attribute !== undefined && value.attribute !== ''))
     return undefined;
@@ -263,8 +311,11 @@ export function textOf(value: CfnValue, t: CfnTemplateView): string | undefined 
   const type = String(resource?.Type);
   const property = Object.hasOwn(NAME_PROPERTY, type) ? NAME_PROPERTY[type] : undefined;
   const props = (resource?.Properties ?? {}) as Record<string, unknown>;
-  if (property === undefined || props[property] === undefined) return undefined;
-  return onlyText(resolveScalar(props[property], t));
+  if (property === undefined || props[property] === undefined || at.naming.has(value.logicalId))
+    return undefined;
+  // Within the caller's walk, so that names built from each other in a circle end.
+  const naming = new Set([...at.naming, value.logicalId]);
+  return onlyText(resolveScalar(props[property], t, { ...deeper(at), naming }));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -286,6 +337,8 @@ function joinTexts(parts: CfnValue[], delimiter: string): CfnValue {
     p.kind === 'text' ? p.text : p.kind === 'unknown' ? p.placeholder : undefined,
   );
   if (texts.every((p) => p !== undefined)) {
+    if (texts.reduce((sum, p) => sum + p.length + delimiter.length, 0) > MAX_TEXT)
+      return unknown(`Fn::Join whose text is longer than ${MAX_TEXT} characters`);
     const joined = texts.join(delimiter);
     return parts.some((p) => p.kind === 'text' && p.opaque)
       ? { kind: 'text', text: joined, opaque: true }

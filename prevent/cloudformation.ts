@@ -15,6 +15,7 @@ import {
   isPartlyKnown,
   resolveList,
   resolveObjectList,
+  resolveOwnName,
   resolveScalar,
   textOf,
 } from './cfn-values.js';
@@ -255,7 +256,7 @@ function userBuilder(
       `no UserName: CloudFormation names the user at deployment, so exemptUserNames cannot match it (judged as ${logicalId})`,
     );
   } else {
-    for (const v of resolveScalar(props.UserName, view)) {
+    for (const v of resolveOwnName(props.UserName, view, logicalId)) {
       const comparable = comparableName(v, view);
       if (comparable !== undefined) matchNames.push(comparable);
       if (v.kind === 'text') {

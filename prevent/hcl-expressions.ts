@@ -74,7 +74,7 @@ export class ExpressionCache {
       const parsed = this.parsed.get(value);
       if (parsed === undefined) return new Unknown(`the expression ${shorten(value)} was not parsed`);
       if (parsed instanceof Unknown) return parsed;
-      return new Evaluator(parsed.source, scope).node(parsed.ast, 0);
+      return new Evaluator(parsed.source, scope, { left: MAX_STEPS }).node(parsed.ast, 0);
     }
     if (Array.isArray(value)) return value.map((item) => this.evaluate(item, scope));
     if (value !== null && typeof value === 'object') {
@@ -109,10 +109,25 @@ export function unknownIn(value: unknown, depth = 0): Unknown | undefined {
   return undefined;
 }
 
+/**
+ * At most this many syntax tree nodes are evaluated for one expression, `for` bodies included: nested `for`
+ * expressions over `range(1000)` would otherwise cost a million evaluations (seconds) from one line.
+ */
+const MAX_STEPS = 50_000;
+/** A text longer than this is not known: a local that doubles another through templates would fill memory. */
+const MAX_TEXT = 100_000;
+
+/** A text, or unknown when it is longer than MAX_TEXT. */
+function boundedText(text: string): string | Unknown {
+  return text.length > MAX_TEXT ? new Unknown(`a text longer than ${MAX_TEXT} characters`) : text;
+}
+
 class Evaluator {
   constructor(
     private readonly source: Buffer,
     private readonly scope: Scope,
+    /** The steps left of MAX_STEPS, shared with the evaluators of `for` bodies. */
+    private readonly budget: { left: number },
   ) {}
 
   private text(node: Ast): string {
@@ -121,6 +136,8 @@ class Evaluator {
 
   node(node: Ast, depth: number): unknown {
     if (depth > 64) return new Unknown('the expression nests too deeply to evaluate');
+    if (--this.budget.left < 0)
+      return new Unknown(`the expression takes more than ${MAX_STEPS} steps to evaluate`);
     const d = depth + 1;
     const kids = node.children;
     switch (node.type) {
@@ -130,9 +147,11 @@ class Evaluator {
         const parts = kids.map((k) => this.node(k, d));
         const unknown = parts.find((p) => unknownIn(p) !== undefined);
         if (unknown !== undefined) return unknownIn(unknown);
-        return parts
-          .map((p) => (p === null ? '' : typeof p === 'object' ? JSON.stringify(p) : String(p)))
-          .join('');
+        return boundedText(
+          parts
+            .map((p) => (p === null ? '' : typeof p === 'object' ? JSON.stringify(p) : String(p)))
+            .join(''),
+        );
       }
       case 'literalValue':
         return literal(node.meta.type, node.meta.value);
@@ -219,7 +238,7 @@ class Evaluator {
       const bound = new Map(this.scope.bound ?? []);
       if (keyVar !== '') bound.set(keyVar, k);
       bound.set(valVar, v);
-      const inner = new Evaluator(this.source, { ...this.scope, bound, root: this.scope.root });
+      const inner = new Evaluator(this.source, { ...this.scope, bound, root: this.scope.root }, this.budget);
       if (conditionNode !== undefined) {
         const keep = inner.node(conditionNode, depth);
         if (typeof keep !== 'boolean')
@@ -274,8 +293,9 @@ class Evaluator {
   }
 }
 
-/** `["bob"]` or `[0]` as written in a traversal. */
-function indexKey(segment: string): unknown {
+/** `["bob"]` or `[0]` as written in a traversal; `[null]` has no segment, and is no key Terraform accepts. */
+function indexKey(segment: string | undefined): unknown {
+  if (typeof segment !== 'string') return new Unknown('an index that is not a number or a string');
   const trimmed = segment.trim();
   if (/^".*"$/s.test(trimmed)) return trimmed.slice(1, -1);
   return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
@@ -399,5 +419,6 @@ function callFunction(name: string, args: unknown[], expandLast: boolean): unkno
   const unknown = args.map((a) => unknownIn(a)).find((u) => u !== undefined);
   if (unknown !== undefined) return unknown;
   const spread = expandLast && args.length > 0 ? [...args.slice(0, -1), ...asList(args.at(-1))] : args;
-  return fn(spread);
+  const result = fn(spread);
+  return typeof result === 'string' ? boundedText(result) : result;
 }

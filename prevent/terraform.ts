@@ -196,7 +196,18 @@ export function terraformCandidates(
       case 'aws_iam_policy_attachment': {
         const attachment = managedAttachment();
         for (const target of listTargets(r, 'users', config, users)) {
-          const u = typeof target === 'string' ? userFor(r, 'users', target, false) : target;
+          const u =
+            target === UNRESOLVED
+              ? external(
+                  users,
+                  `unknown:${r.address}`,
+                  `(user of ${r.address}, not known)`,
+                  where(r.address),
+                  [unknownWhy(r, 'users', `a user of ${r.address}`)],
+                )
+              : typeof target === 'string'
+                ? userFor(r, 'users', target, false)
+                : target;
           u.attachments.push({ ...attachment });
         }
         break;
@@ -227,7 +238,10 @@ export function terraformCandidates(
       case 'aws_iam_group_membership': {
         if (typeof after.group !== 'string') break;
         for (const target of listTargets(r, 'users', config, users)) {
-          (typeof target === 'string' ? userFor(r, 'users', target, false) : target).groups.push(after.group);
+          if (target !== UNRESOLVED)
+            (typeof target === 'string' ? userFor(r, 'users', target, false) : target).groups.push(
+              after.group,
+            );
         }
         break;
       }
@@ -306,13 +320,19 @@ function isUnknown(r: ResourceChange, attribute: string): boolean {
   return r.change.after_unknown?.[attribute] === true;
 }
 
-/** Entries of a list attribute (aws_iam_policy_attachment.users): known names, or users found by reference. */
+/** An entry known only after apply that refers to no user of the plan: some user, not known here. */
+const UNRESOLVED: unique symbol = Symbol('a user not known');
+
+/**
+ * Entries of a list attribute (aws_iam_policy_attachment.users): known names, users found by reference, and
+ * UNRESOLVED when an entry known only after apply refers to no user of the plan (it still attaches the policy).
+ */
 function listTargets(
   r: ResourceChange,
   attribute: string,
   config: Configuration,
   users: Map<string, Builder>,
-): (string | Builder)[] {
+): (string | Builder | typeof UNRESOLVED)[] {
   const values = r.change.after?.[attribute];
   const unknownFlags = r.change.after_unknown?.[attribute];
   const known = Array.isArray(values)
@@ -322,15 +342,18 @@ function listTargets(
       )
     : [];
   const addresses = [...users.keys()];
-  const referenced = referencedAddresses(config, r.address, attribute)
+  const refs = referencedAddresses(config, r.address, attribute);
+  // Terraform records `aws_iam_user.m[0].name` as that instance and as the whole resource: the instance wins.
+  const found = refs
+    .filter((ref) => !refs.some((other) => other !== ref && other.startsWith(`${ref}[`)))
     .flatMap((ref) => {
       const exact = addresses.filter((a) => a === ref);
       return exact.length > 0 ? exact : addresses.filter((a) => withoutIndexes(a) === withoutIndexes(ref));
     })
-    .map((a) => users.get(a) as Builder)
-    .filter((u) => !known.some((k) => sameIamName(k, u.name)));
+    .map((a) => users.get(a) as Builder);
+  const referenced = found.filter((u) => !known.some((k) => sameIamName(k, u.name)));
   if (unknownFlags === true || (Array.isArray(unknownFlags) && unknownFlags.includes(true))) {
-    return [...known, ...referenced];
+    return found.length > 0 ? [...known, ...referenced] : [...known, UNRESOLVED];
   }
   return known;
 }

@@ -9,9 +9,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
+import { renderFindingsTable } from '../cli/check-template.js';
 import { IAM_USER_NO_POLICIES_CHECK } from '../prevent/candidate.js';
-import { checkTexts } from '../prevent/check.js';
+import { checkDocuments, checkTexts } from '../prevent/check.js';
 import type { IacFinding } from '../prevent/judge.js';
+import { readTerraformSource } from '../prevent/terraform-source.js';
 import { handler as remediationHandler } from '../remediation/handler.js';
 import { migrateUserPolicies } from '../remediation/migrate.js';
 import { silentLogger } from '../rule/log.js';
@@ -763,7 +765,9 @@ describe('fuzzing check-template', () => {
     edits: readonly { at: number; how: string; key: string; value: unknown }[],
   ) {
     const copy = structuredClone(doc);
-    for (const e of edits) {
+    for (const edit of edits) {
+      // A copy of the value: one generated value used twice must not make the document cyclic or read-only.
+      const e = { ...edit, value: structuredClone(edit.value) };
       const paths = allPaths(copy);
       const path = paths[e.at % Math.max(paths.length, 1)] ?? [];
       const parent = path.slice(0, -1).reduce<unknown>((v, k) => (v as Json)[k as string], copy);
@@ -853,6 +857,796 @@ describe('fuzzing check-template', () => {
           'plan.json',
         );
       }),
+      CHECK_FUZZ,
+    );
+  });
+
+  // ---- Terraform plans ----
+  /** Where a user resource and its attachments live: the root, a module, or an instance of a for_each module. */
+  const MODULES = ['', 'module.team.', 'module.ci["a"].', 'module.ci["b"].'] as const;
+  const tfTarget = fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({ kind: fc.constant('user' as const), user: fc.nat(), known: fc.boolean() }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('external' as const),
+        name: fc.constantFrom('ext-alice', 'EXT-ALICE', 'ext-bob'),
+      }),
+    },
+  );
+  const tfUser = fc.record({
+    base: userName,
+    module: fc.constantFrom(...MODULES),
+    expand: fc.oneof(
+      fc.constant({ mode: 'single' as const }),
+      fc.record({ mode: fc.constant('count' as const), n: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({
+        mode: fc.constant('for_each' as const),
+        keys: fc.uniqueArray(fc.stringMatching(/^[a-z0-9]{1,4}$/), { minLength: 1, maxLength: 3 }),
+      }),
+    ),
+    nameKnown: fc.constantFrom(true, true, true, false),
+    path: fc.constantFrom('/', '/team/', '/break-glass/ops/'),
+    tags,
+    tagsAll: fc.constantFrom('same', 'defaults', 'unknown'),
+    actions: fc.constantFrom(['create'], ['update'], ['no-op'], ['delete', 'create'], ['delete']),
+    groups: fc.option(fc.subarray(GROUPS, { minLength: 1 }), { nil: undefined }),
+  });
+  const tfAttachment = fc.record({
+    type: fc.constantFrom(
+      'aws_iam_user_policy',
+      'aws_iam_user_policy_attachment',
+      'aws_iam_policy_attachment',
+    ),
+    policy: piece,
+    /** The ARN of an aws_iam_policy of the plan, known only after apply. */
+    viaPolicyResource: fc.boolean(),
+    targets: fc.array(tfTarget, { minLength: 1, maxLength: 3 }),
+    actions: fc.constantFrom(['create'], ['create'], ['update'], ['no-op'], ['delete']),
+  });
+  type TfUserModel = typeof tfUser extends fc.Arbitrary<infer T> ? T : never;
+  interface TfInstance {
+    readonly user: number;
+    readonly address: string;
+    readonly local: string;
+    readonly name: string;
+  }
+  const tfModel = fc
+    .record({
+      users: fc.array(tfUser, { minLength: 1, maxLength: 3 }),
+      attachments: fc.array(tfAttachment, { maxLength: 4 }),
+      params,
+    })
+    .map((m) => ({ ...m, instances: tfInstances(m.users) }))
+    .filter((m) => {
+      const names = m.instances.map((i) => i.name.toLowerCase());
+      return new Set(names).size === names.length;
+    });
+  type TfModel = typeof tfModel extends fc.Arbitrary<infer T> ? T : never;
+
+  /** Every instance of every user resource: its full address, the address it is referred to by, and its name. */
+  function tfInstances(users: readonly TfUserModel[]): TfInstance[] {
+    return users.flatMap((u, i) => {
+      const resource = `aws_iam_user.u${i}`;
+      const keys =
+        u.expand.mode === 'single'
+          ? ['']
+          : u.expand.mode === 'count'
+            ? Array.from({ length: u.expand.n }, (_, k) => `[${k}]`)
+            : u.expand.keys.map((k) => `["${k}"]`);
+      return keys.map((key, k) => {
+        const address = `${u.module}${resource}${key}`;
+        return {
+          user: i,
+          address,
+          local: `${resource}${key}`,
+          name: u.nameKnown ? (key === '' ? u.base : `${u.base}-${k}`) : address,
+        };
+      });
+    });
+  }
+
+  /** `terraform show -json` output for the model: resource_changes, planned_values and the configuration. */
+  function tfPlan(m: TfModel): Json {
+    const changes: Json[] = [];
+    const config = new Map<string, Json[]>();
+    const configOf = (module: string) => {
+      const key = module.replace(/\[[^\]]*\]/g, '');
+      if (!config.has(key)) config.set(key, []);
+      return config.get(key) as Json[];
+    };
+    const change = (
+      module: string,
+      address: string,
+      type: string,
+      actions: string[],
+      after: Json,
+      afterUnknown: Json,
+      expressions: Json,
+    ) => {
+      changes.push({
+        address: `${module}${address}`,
+        ...(module !== '' ? { module_address: module.slice(0, -1) } : {}),
+        mode: 'managed',
+        type,
+        name: address.split('.')[1]?.replace(/\[.*$/, ''),
+        ...(address.includes('[') ? { index: JSON.parse(address.slice(address.indexOf('[') + 1, -1)) } : {}),
+        change: { actions, before: null, after, after_unknown: afterUnknown },
+      });
+      if (!configOf(module).some((c) => c.address === address.replace(/\[.*$/, '')))
+        configOf(module).push({ address: address.replace(/\[.*$/, ''), mode: 'managed', type, expressions });
+    };
+    const refsTo = (local: string) => {
+      const whole = local.replace(/\[.*$/, '');
+      return [`${local}.name`, ...(local !== whole ? [local] : []), whole];
+    };
+    for (const inst of m.instances) {
+      const u = m.users[inst.user] as TfUserModel;
+      const module = u.module;
+      const own = Object.fromEntries(u.tags);
+      const tagsAll = u.tagsAll === 'defaults' ? { owner: 'platform', ...own } : own;
+      change(
+        module,
+        inst.local,
+        'aws_iam_user',
+        [...u.actions],
+        {
+          ...(u.nameKnown ? { name: inst.name } : {}),
+          path: u.path,
+          tags: u.tags.length > 0 ? own : null,
+          ...(u.tagsAll !== 'unknown' ? { tags_all: tagsAll } : {}),
+        },
+        {
+          arn: true,
+          id: true,
+          unique_id: true,
+          ...(u.nameKnown ? {} : { name: true }),
+          ...(u.tagsAll === 'unknown' ? { tags_all: true } : {}),
+        },
+        {},
+      );
+      // A user being deleted takes its memberships with it.
+      if (u.groups !== undefined && u.actions.join() !== 'delete') {
+        change(
+          module,
+          `aws_iam_user_group_membership.g${inst.local.replace(/\W/g, '_')}`,
+          'aws_iam_user_group_membership',
+          ['create'],
+          { groups: u.groups, ...(u.nameKnown ? { user: inst.name } : {}) },
+          { id: true, ...(u.nameKnown ? {} : { user: true }) },
+          { user: { references: refsTo(inst.local) } },
+        );
+      }
+    }
+    m.attachments.forEach((a, i) => {
+      // An attachment lives with its first target that is a user of the plan (references are module-relative).
+      const firstUser = a.targets.flatMap((t) =>
+        t.kind === 'user' ? [m.instances[t.user % m.instances.length]] : [],
+      )[0];
+      const module = firstUser !== undefined ? (m.users[firstUser.user] as TfUserModel).module : '';
+      const targets = a.type === 'aws_iam_policy_attachment' ? a.targets : a.targets.slice(0, 1);
+      const entries = targets.map((t) => {
+        if (t.kind === 'external') return { value: t.name, unknown: false, refs: [] as string[] };
+        const inst = m.instances[t.user % m.instances.length] as (typeof m.instances)[number];
+        // The configuration cannot refer to a user being deleted: such a user is named as one from elsewhere.
+        if ((m.users[inst.user] as TfUserModel).actions.join() === 'delete')
+          return { value: inst.name, unknown: false, refs: [] };
+        const sameModule = (m.users[inst.user] as TfUserModel).module === module;
+        const known = (t.known || !sameModule) && (m.users[inst.user] as TfUserModel).nameKnown;
+        return known
+          ? { value: inst.name, unknown: false, refs: sameModule ? refsTo(inst.local) : [] }
+          : sameModule
+            ? { value: null, unknown: true, refs: refsTo(inst.local) }
+            : { value: inst.name, unknown: false, refs: [] };
+      });
+      const policyName = `pol${i}`;
+      let policyArn: Json = { policy_arn: `arn:aws:iam::aws:policy/${a.policy}` };
+      let policyUnknown: Json = {};
+      let policyRefs: Json = {};
+      if (a.type !== 'aws_iam_user_policy' && a.viaPolicyResource) {
+        change(
+          module,
+          `aws_iam_policy.${policyName}`,
+          'aws_iam_policy',
+          ['create'],
+          { name: a.policy, path: '/' },
+          { arn: true, id: true },
+          {},
+        );
+        policyArn = {};
+        policyUnknown = { policy_arn: true };
+        policyRefs = {
+          policy_arn: { references: [`aws_iam_policy.${policyName}.arn`, `aws_iam_policy.${policyName}`] },
+        };
+      }
+      const address = `${a.type}.a${i}`;
+      if (a.type === 'aws_iam_policy_attachment') {
+        const anyUnknown = entries.some((e) => e.unknown);
+        change(
+          module,
+          address,
+          a.type,
+          [...a.actions],
+          { name: `a${i}`, users: entries.map((e) => e.value), ...policyArn },
+          { id: true, ...policyUnknown, ...(anyUnknown ? { users: entries.map((e) => e.unknown) } : {}) },
+          { users: { references: entries.flatMap((e) => e.refs) }, ...policyRefs },
+        );
+      } else {
+        const e = entries[0] as (typeof entries)[number];
+        change(
+          module,
+          address,
+          a.type,
+          [...a.actions],
+          {
+            ...(e.unknown ? {} : { user: e.value }),
+            ...(a.type === 'aws_iam_user_policy' ? { name: a.policy, policy: '{}' } : policyArn),
+          },
+          {
+            id: true,
+            ...(e.unknown ? { user: true } : {}),
+            ...(a.type === 'aws_iam_user_policy' ? {} : policyUnknown),
+          },
+          { user: { references: e.refs }, ...(a.type === 'aws_iam_user_policy' ? {} : policyRefs) },
+        );
+      }
+    });
+    const moduleConfig = (key: string): Json => ({
+      resources: config.get(key) ?? [],
+      module_calls: Object.fromEntries(
+        [...config.keys()]
+          .filter((k) => k !== key && k.startsWith(key) && /^module\.[^.]+\.$/.test(k.slice(key.length)))
+          .map((k) => [k.slice(key.length).split('.')[1], { source: './x', module: moduleConfig(k) }]),
+      ),
+    });
+    const planned = (prefix: string): Json[] =>
+      changes.filter((c) => {
+        const a = c.address as string;
+        return a.startsWith(prefix) && !/^module\./.test(a.slice(prefix.length));
+      });
+    return {
+      format_version: '1.2',
+      terraform_version: '1.9.8',
+      planned_values: {
+        root_module: {
+          resources: planned('').map((c) => ({
+            address: c.address,
+            type: c.type,
+            values: (c.change as Json).after,
+          })),
+          child_modules: MODULES.slice(1).map((p) => ({
+            address: p.slice(0, -1),
+            resources: planned(p).map((c) => ({
+              address: c.address,
+              type: c.type,
+              values: (c.change as Json).after,
+            })),
+          })),
+        },
+      },
+      resource_changes: changes,
+      configuration: { root_module: moduleConfig('') },
+    };
+  }
+
+  /** What the documentation promises for the plan: only created or updated resources count. */
+  function tfOracle(m: TfModel) {
+    const counts = (actions: readonly string[]) => actions.includes('create') || actions.includes('update');
+    const users = new Map<string, ModelUser & { changes: boolean }>();
+    for (const inst of m.instances) {
+      const u = m.users[inst.user] as TfUserModel;
+      if (u.actions.length === 1 && u.actions[0] === 'delete') continue;
+      const own = u.tags;
+      const tagsAll = u.tagsAll === 'defaults' ? [['owner', 'platform'] as const, ...own] : own; // tags_all known only after apply: the user's own tags are in it
+      users.set(inst.address, {
+        name: inst.name,
+        path: u.path,
+        groups: u.groups ?? [],
+        tags: tagsAll,
+        attachments: [],
+        suppressed: false,
+        changes: counts(u.actions),
+      });
+    }
+    const external = (key: string, name: string) => {
+      if (!users.has(key))
+        users.set(key, {
+          name,
+          path: '/',
+          groups: [],
+          tags: [],
+          attachments: [],
+          suppressed: false,
+          changes: false,
+        });
+      return users.get(key) as ModelUser;
+    };
+    for (const a of m.attachments) {
+      if (!counts(a.actions)) continue;
+      const targets = a.type === 'aws_iam_policy_attachment' ? a.targets : a.targets.slice(0, 1);
+      for (const t of targets) {
+        const inst = t.kind === 'user' ? m.instances[t.user % m.instances.length] : undefined;
+        const reached = (() => {
+          if (t.kind === 'external') return external(`name:${t.name.toLowerCase()}`, t.name);
+          const found = users.get((inst as (typeof m.instances)[number]).address);
+          if (found !== undefined) return found;
+          // A user being deleted is named in the plan as a user from elsewhere (see tfPlan).
+          const gone = inst as TfInstance;
+          return external(`name:${gone.name.toLowerCase()}`, gone.name);
+        })();
+        reached.attachments.push({
+          kind: a.type === 'aws_iam_user_policy' ? 'inline' : 'managed',
+          name: a.policy,
+          suppressed: false,
+        });
+      }
+    }
+    const exemptNames = exemptNamesOf(
+      m.params,
+      m.instances.filter((i) => (m.users[i.user] as TfUserModel).nameKnown).map((i) => i.name),
+    );
+    return new Map(
+      [...users]
+        .filter(([, u]) => u.changes || u.attachments.length > 0)
+        .map(([key, u]) => [key, expectedVerdict(u, m.params, exemptNames)]),
+    );
+  }
+  /** Findings by user; which spelling of a user from elsewhere is shown depends on resource order, so no case. */
+  const tfVerdicts = (findings: readonly IacFinding[]) =>
+    new Map(
+      findings.map((f) => {
+        const v = verdictOf(f);
+        return [
+          tfKey(f),
+          f.candidate.address === undefined ? { ...v, userName: v.userName.toLowerCase() } : v,
+        ];
+      }),
+    );
+  const tfExpected = (m: TfModel) =>
+    new Map(
+      [...tfOracle(m)].map(([k, v]) => [
+        k,
+        k.startsWith('aws_') || k.startsWith('module.') ? v : { ...v, userName: v.userName.toLowerCase() },
+      ]),
+    );
+  const tfKey = (f: IacFinding) =>
+    f.candidate.address ??
+    (f.user.userName.startsWith('(user of ')
+      ? `unknown:${f.user.userName.slice(9, -12)}`
+      : `name:${f.user.userName.toLowerCase()}`);
+
+  it('a generated Terraform plan gets, for every user, the verdict and policies the model says', () => {
+    fc.assert(
+      fc.property(tfModel, (m) => {
+        const text = JSON.stringify(tfPlan(m), null, 2);
+        const names = m.instances
+          .filter((i) => (m.users[i.user] as TfUserModel).nameKnown)
+          .map((i) => i.name);
+        const findings = checkTexts([{ file: 'plan.json', text }], ruleParams(m.params, names));
+        expect(tfVerdicts(findings)).toEqual(tfExpected(m));
+      }),
+      CHECK_FUZZ,
+    );
+  });
+
+  // ---- Terraform source (.tf) ----
+  /** A plan model as .tf source can write it: root module, everything created, every name known before apply. */
+  const tfSourceModel = tfModel
+    .map((m) => {
+      const users = m.users.map((u) => ({
+        ...u,
+        module: '' as const,
+        actions: ['create'] as const,
+        nameKnown: true,
+        tagsAll: 'same' as const,
+      }));
+      const attachments = m.attachments.map((a) => ({
+        ...a,
+        actions: ['create'] as const,
+        targets: a.targets.map((t) => (t.kind === 'user' ? { ...t, known: true } : t)),
+      }));
+      return { ...m, users, attachments, instances: tfInstances(users) };
+    })
+    .filter((m) => new Set(m.instances.map((i) => i.name.toLowerCase())).size === m.instances.length)
+    .chain((m) =>
+      fc
+        .array(fc.constantFrom('literal', 'var', 'local'), {
+          minLength: m.users.length,
+          maxLength: m.users.length,
+        })
+        .map((forms) => ({ ...m, forms })),
+    );
+  type TfSourceModel = typeof tfSourceModel extends fc.Arbitrary<infer T> ? T : never;
+  /** An HCL quoted string: JSON's escapes that HCL also reads, and template sequences escaped. */
+  const hcl = (text: string) =>
+    JSON.stringify(text)
+      .replace(/\\b/g, '\\u0008')
+      .replace(/\\f/g, '\\u000c')
+      .replace(/\$\{/g, '$${')
+      .replace(/%\{/g, '%%{');
+  /** .tf source for the model: names as literals, variable defaults or locals, count and for_each expanded by Terraform. */
+  function tfSource(m: TfSourceModel): string {
+    const out: string[] = [];
+    m.users.forEach((u, i) => {
+      const form = m.forms[i] ?? 'literal';
+      if (form === 'var')
+        out.push(`variable "n${i}" {`, '  type    = string', `  default = ${hcl(u.base)}`, '}');
+      if (form === 'local') out.push('locals {', `  n${i} = ${hcl(u.base)}`, '}');
+      const base = form === 'var' ? `var.n${i}` : form === 'local' ? `local.n${i}` : undefined;
+      const suffix =
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolations, literally.
+        u.expand.mode === 'count' ? '-${count.index}' : u.expand.mode === 'for_each' ? '-${each.value}' : '';
+      const name =
+        suffix === ''
+          ? (base ?? hcl(u.base))
+          : `"${base !== undefined ? `\${${base}}` : hcl(u.base).slice(1, -1)}${suffix}"`;
+      out.push(`resource "aws_iam_user" "u${i}" {`);
+      if (u.expand.mode === 'count') out.push(`  count = ${u.expand.n}`);
+      if (u.expand.mode === 'for_each')
+        out.push(`  for_each = { ${u.expand.keys.map((k, n) => `${hcl(k)} = ${n}`).join(', ')} }`);
+      out.push(`  name = ${name}`, `  path = ${hcl(u.path)}`);
+      if (u.tags.length > 0)
+        out.push(`  tags = { ${u.tags.map(([k, v]) => `${hcl(k)} = ${hcl(v)}`).join(', ')} }`);
+      out.push('}');
+    });
+    const ref = (inst: TfInstance) => `${inst.local}.name`;
+    for (const inst of m.instances) {
+      const groups = m.users[inst.user]?.groups;
+      if (groups === undefined) continue;
+      out.push(
+        `resource "aws_iam_user_group_membership" "g${inst.local.replace(/\W/g, '_')}" {`,
+        `  user   = ${ref(inst)}`,
+        `  groups = [${groups.map(hcl).join(', ')}]`,
+        '}',
+      );
+    }
+    m.attachments.forEach((a, i) => {
+      const targets = (a.type === 'aws_iam_policy_attachment' ? a.targets : a.targets.slice(0, 1)).map((t) =>
+        t.kind === 'external' ? hcl(t.name) : ref(m.instances[t.user % m.instances.length] as TfInstance),
+      );
+      let arn = hcl(`arn:aws:iam::aws:policy/${a.policy}`);
+      if (a.type !== 'aws_iam_user_policy' && a.viaPolicyResource) {
+        out.push(
+          `resource "aws_iam_policy" "pol${i}" {`,
+          `  name   = ${hcl(a.policy)}`,
+          '  policy = "{}"',
+          '}',
+        );
+        arn = `aws_iam_policy.pol${i}.arn`;
+      }
+      out.push(`resource "${a.type}" "a${i}" {`);
+      if (a.type === 'aws_iam_policy_attachment')
+        out.push(`  name       = "a${i}"`, `  users      = [${targets.join(', ')}]`, `  policy_arn = ${arn}`);
+      else if (a.type === 'aws_iam_user_policy_attachment')
+        out.push(`  user       = ${targets[0]}`, `  policy_arn = ${arn}`);
+      else out.push(`  user   = ${targets[0]}`, `  name   = ${hcl(a.policy)}`, '  policy = "{}"');
+      out.push('}');
+    });
+    return `${out.join('\n')}\n`;
+  }
+  async function checkTf(file: string, text: string, p: ReturnType<typeof ruleParams>) {
+    const source = await readTerraformSource('/nowhere', [{ file, text }], {}, () => undefined);
+    return checkDocuments(
+      [{ kind: 'terraform-plan', file, plan: source.plan, source: source.info, notes: source.notes }],
+      p,
+    );
+  }
+  const TF_FUZZ = { ...FUZZ, numRuns: 100 } as const;
+
+  it('generated .tf source gets, for every user, the verdict and policies the model says', async () => {
+    await fc.assert(
+      fc.asyncProperty(tfSourceModel, async (m) => {
+        const findings = await checkTf(
+          'main.tf',
+          tfSource(m),
+          ruleParams(
+            m.params,
+            m.instances.map((i) => i.name),
+          ),
+        );
+        expect(tfVerdicts(findings)).toEqual(tfExpected(m));
+      }),
+      TF_FUZZ,
+    );
+  });
+
+  it('mutated or random HCL gives findings or an InputError naming the file', async () => {
+    const token = fc.constantFrom(
+      '{',
+      '}',
+      '[',
+      ']',
+      '"',
+      '$' + '{',
+      '%{',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolations, literally.
+      '${aws_iam_user.u0[0].name}',
+      'aws_iam_user.u0',
+      '[*]',
+      ' = ',
+      '\n',
+      'count = -1\n',
+      'for_each = "x"\n',
+      'for_each = { for k, v in var.n0 : k => v }\n',
+      'count = 1e308\n',
+      'user = var.missing\n',
+      'name = local.n0\n',
+      'locals { n0 = local.n0 }\n',
+      'users = [null, 1, {}]\n',
+      'tags = null\n',
+      'resource "aws_iam_user" "u0" {\n',
+      'dynamic "x" {\n',
+      'module "m" { source = "./m" }\n',
+      'lookup(',
+      'upper(',
+      '<<EOT\n',
+      '\u0000',
+      '\u202e',
+    );
+    // Half the edits go at the start of a line, where a whole attribute or block keeps the file parseable.
+    const edit = fc.record({
+      at: fc.nat(),
+      atLine: fc.boolean(),
+      cut: fc.nat({ max: 8 }),
+      insert: fc.array(token, { maxLength: 3 }),
+    });
+    /** HCL expressions the evaluator must survive: functions with odd arguments, splats, for, self references. */
+    const FUNCTIONS = [
+      'toset',
+      'tolist',
+      'tomap',
+      'tostring',
+      'tonumber',
+      'length',
+      'lower',
+      'format',
+      'join',
+      'split',
+      'replace',
+      'concat',
+      'flatten',
+      'distinct',
+      'merge',
+      'keys',
+      'values',
+      'lookup',
+      'element',
+      'contains',
+      'coalesce',
+      'zipmap',
+      'range',
+      'jsonencode',
+      'try',
+      'nosuch',
+    ];
+    const LEAVES = [
+      'null',
+      'true',
+      '-1',
+      '1e308',
+      '0.5',
+      '""',
+      '"%s%d%v%%"',
+      '"\\u0000"',
+      '"__proto__"',
+      '"constructor"',
+      '[]',
+      '{}',
+      'var.n0',
+      'var.missing',
+      'local.n0',
+      'local.zz',
+      'aws_iam_user.u0',
+      'aws_iam_user.u0[0].name',
+      'aws_iam_user.u0["a"].name',
+      'aws_iam_user.u0[*].name',
+      'aws_iam_user.zz',
+      'aws_iam_user.zz.name',
+      'each.key',
+      'each.value',
+      'count.index',
+      'path.module',
+      'terraform.workspace',
+      'data.aws_iam_policy_document.d.json',
+      'module.m.out',
+      'self.x',
+    ];
+    const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+      e: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom(...LEAVES),
+        fc
+          .tuple(fc.constantFrom(...FUNCTIONS), fc.array(tie('e'), { maxLength: 3 }))
+          .map(([f, args]) => `${f}(${args.join(', ')})`),
+        fc.tuple(tie('e'), tie('e')).map(([c, v]) => `[for k, v in ${c} : ${v}]`),
+        fc.tuple(tie('e'), tie('e'), tie('e')).map(([c, k, v]) => `{ for k, v in ${c} : ${k} => ${v} }`),
+        fc.tuple(tie('e'), tie('e'), tie('e')).map(([c, a, b]) => `${c} ? ${a} : ${b}`),
+        fc
+          .tuple(tie('e'), fc.constantFrom('+', '==', '&&', '%', '/'), tie('e'))
+          .map(([a, op, b]) => `(${a} ${op} ${b})`),
+        fc.tuple(tie('e'), tie('e')).map(([a, b]) => `${a}[${b}]`),
+        fc.array(tie('e'), { maxLength: 3 }).map((items) => `[${items.join(', ')}]`),
+        fc.tuple(fc.constantFrom('"a"', '"__proto__"', 'b'), tie('e')).map(([k, v]) => `{ ${k} = ${v} }`),
+        tie('e').map((e) => `"x-$${'{'}${e}}"`),
+      ),
+    })).e;
+    /** The generated source with a local, a user and an attachment whose values are random expressions. */
+    const evaluated = fc
+      .record({
+        model: tfSourceModel,
+        expand: fc.constantFrom('', 'count', 'for_each'),
+        by: expression,
+        name: expression,
+        tags: expression,
+        user: expression,
+        arn: expression,
+        local: expression,
+      })
+      .map((r) =>
+        [
+          tfSource(r.model),
+          `locals {\n  zz = ${r.local}\n}`,
+          'resource "aws_iam_user" "zz" {',
+          ...(r.expand === '' ? [] : [`  ${r.expand} = ${r.by}`]),
+          `  name = ${r.name}`,
+          `  tags = ${r.tags}`,
+          '}',
+          'resource "aws_iam_user_policy_attachment" "zz" {',
+          `  user       = ${r.user}`,
+          `  policy_arn = ${r.arn}`,
+          '}',
+          '',
+        ].join('\n'),
+      );
+    const text = fc.oneof(
+      evaluated,
+      fc.tuple(tfSourceModel, fc.array(edit, { minLength: 1, maxLength: 3 })).map(([m, edits]) =>
+        edits.reduce((t, e) => {
+          const at = e.at % (t.length + 1);
+          if (e.atLine) {
+            const line = t.lastIndexOf('\n', at) + 1;
+            return `${t.slice(0, line)}${e.insert.join('')}${t.slice(line)}`;
+          }
+          return `${t.slice(0, at)}${e.insert.join('')}${t.slice(at + e.cut)}`;
+        }, tfSource(m)),
+      ),
+      fc.array(fc.oneof(token, fc.string({ maxLength: 4 })), { maxLength: 12 }).map((a) => a.join('')),
+    );
+    await fc.assert(
+      fc.asyncProperty(text, async (t) => {
+        let findings: IacFinding[] | undefined;
+        try {
+          findings = await checkTf('fuzzed.tf', t, DEFAULT_RULE_PARAMETERS);
+        } catch (error) {
+          expect(error).toBeInstanceOf(InputError);
+          expect((error as Error).message).toContain('fuzzed.tf');
+          return;
+        }
+        for (const f of findings) expect(['COMPLIANT', 'NON_COMPLIANT']).toContain(f.verdict.compliance);
+      }),
+      TF_FUZZ,
+    );
+  });
+
+  // ---- What check-template prints ----
+  /** Text meant to take over a terminal or a CI log: escapes, line breaks, bidi and zero-width characters, workflow commands. */
+  const HOSTILE = [
+    '\u001b[2J',
+    '\u001b]8;;x\u0007',
+    '\r',
+    '\n',
+    '\u0085',
+    '\u009b31m',
+    '\u2028',
+    '\u202e',
+    '\u2066',
+    '\u200b',
+    '\u00ad',
+    '\ufeff',
+    '\u061c',
+    '::error::pwned',
+    '::add-mask::x',
+    '\t',
+    '\u0000',
+    '\u007f',
+  ];
+  const hostileText = fc
+    .array(fc.oneof(fc.constantFrom(...HOSTILE), piece), { minLength: 1, maxLength: 4 })
+    .map((parts) => parts.join(''));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this is for.
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  const FORMAT = /[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/;
+  /** The table as printed without colour: newlines between rows only, and no line a CI runner would obey. */
+  function expectPrintable(findings: readonly IacFinding[], file: string) {
+    const table = renderFindingsTable(findings, [{ file, note: `${file}\u001b[0m\n::error::note` }], false);
+    for (const line of table.split('\n')) {
+      expect(line).not.toMatch(CONTROL);
+      expect(line).not.toMatch(FORMAT);
+      expect(line.trimStart().startsWith('::')).toBe(false);
+    }
+  }
+
+  it('names, logical IDs, addresses and file names with control, bidi and zero-width characters print as escapes', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          user: hostileText,
+          policy: hostileText,
+          id: hostileText,
+          tag: hostileText,
+          file: hostileText,
+          terraform: fc.boolean(),
+        }),
+        (h) => {
+          const text = h.terraform
+            ? JSON.stringify({
+                format_version: '1.2',
+                resource_changes: [
+                  {
+                    address: `aws_iam_user.${h.id}`,
+                    type: 'aws_iam_user',
+                    change: { actions: ['create'], after: { name: h.user, tags: { [h.tag]: h.tag } } },
+                  },
+                  {
+                    address: `aws_iam_user_policy.${h.id}`,
+                    type: 'aws_iam_user_policy',
+                    change: { actions: ['create'], after: { name: h.policy, user: h.user } },
+                  },
+                  {
+                    address: `aws_iam_user_policy.x${h.id}`,
+                    type: 'aws_iam_user_policy',
+                    change: { actions: ['create'], after: { name: h.policy }, after_unknown: { user: true } },
+                  },
+                ],
+              })
+            : JSON.stringify({
+                Resources: {
+                  [h.id]: {
+                    Type: 'AWS::IAM::User',
+                    Properties: {
+                      UserName: h.user,
+                      Policies: [{ PolicyName: h.policy }],
+                      ManagedPolicyArns: [{ 'Fn::ImportValue': h.tag }],
+                      Tags: [{ Key: h.tag, Value: h.tag }],
+                    },
+                  },
+                  [`${h.id}P`]: {
+                    Type: 'AWS::IAM::Policy',
+                    Properties: { PolicyName: h.policy, Users: [h.tag] },
+                  },
+                },
+              });
+          const findings = checkTexts([{ file: h.file, text }], DEFAULT_RULE_PARAMETERS);
+          expect(findings.length).toBeGreaterThan(0);
+          expectPrintable(findings, h.file);
+        },
+      ),
+      CHECK_FUZZ,
+    );
+  });
+
+  it('the table for a mutated CloudFormation template or Terraform plan has no control characters from the input', () => {
+    const plan = JSON.parse(readFileSync('test/fixtures/templates/terraform-plan.json', 'utf8')) as Json;
+    fc.assert(
+      fc.property(
+        cfnModel,
+        fc.array(edit, { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (m, edits, terraform) => {
+          const text = JSON.stringify(mutateDocument(terraform ? plan : cfnTemplate(m), edits));
+          let findings: IacFinding[];
+          try {
+            findings = checkTexts([{ file: 'mutated.json', text }], DEFAULT_RULE_PARAMETERS);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InputError);
+            return;
+          }
+          expectPrintable(findings, 'mutated.json');
+        },
+      ),
       CHECK_FUZZ,
     );
   });

@@ -662,3 +662,75 @@ describe('malformed intrinsic functions (found by fuzzing)', () => {
     }
   });
 });
+
+describe('values that refer to themselves or multiply (found by measuring and fuzzing)', () => {
+  /** Mappings entry l<i> joins `width` copies of entry l<i-1>: the evaluation grows as width^levels. */
+  const joinBomb = (levels: number, width: number, leaf = 'a') => {
+    const entries: Record<string, unknown> = { l0: leaf };
+    for (let i = 1; i <= levels; i++) {
+      entries[`l${i}`] = {
+        'Fn::Join': ['', Array.from({ length: width }, () => ({ 'Fn::FindInMap': ['M', 'k', `l${i - 1}`] }))],
+      };
+    }
+    return JSON.stringify({
+      Mappings: { M: { k: entries } },
+      Resources: {
+        U: {
+          Type: 'AWS::IAM::User',
+          Properties: {
+            UserName: { 'Fn::FindInMap': ['M', 'k', `l${levels}`] },
+            Policies: [{ PolicyName: 'p' }],
+          },
+        },
+      },
+    });
+  };
+
+  it('a user whose UserName Fn::Sub names the user itself is judged, its name not known, not a stack overflow', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, literally.
+    for (const sub of ['${U}', '${U}-x']) {
+      const [u] = check(
+        JSON.stringify({
+          Resources: {
+            U: {
+              Type: 'AWS::IAM::User',
+              Properties: { UserName: { 'Fn::Sub': sub }, Policies: [{ PolicyName: 'p' }] },
+            },
+          },
+        }),
+        defaults,
+        'self.json',
+      );
+      expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
+      expect(u?.user.userName).toBe('U');
+      expect(u?.candidate.notes.join('\n')).toMatch(/user name is not known .*built from itself/);
+    }
+  });
+
+  it('two users whose names are built from each other are both judged', () => {
+    const user = (other: string) => ({
+      Type: 'AWS::IAM::User',
+      Properties: { UserName: { 'Fn::Sub': `\${${other}}-x` }, Policies: [{ PolicyName: 'p' }] },
+    });
+    const findings = check(
+      JSON.stringify({ Resources: { A: user('B'), B: user('A') } }),
+      defaults,
+      'circle.json',
+    );
+    expect(findings.map((f) => f.verdict.compliance)).toEqual(['NON_COMPLIANT', 'NON_COMPLIANT']);
+  });
+
+  it('a Mappings entry reused by Fn::Join at every level stops at the evaluation budget: the name is not known, with a note', () => {
+    // 20^4 = 160,000 evaluations of a 4-level chain of 20 copies each.
+    const [u] = check(joinBomb(4, 20), defaults, 'bomb.json');
+    expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(u?.user.userName).toBe('U');
+    expect(u?.candidate.notes.join('\n')).toMatch(/more than 5000 steps/);
+  });
+
+  it('a long Mappings text joined many times stops at the length limit rather than filling memory', () => {
+    const [u] = check(joinBomb(2, 20, 'x'.repeat(10_000)), defaults, 'long.json');
+    expect(u?.user.userName).toBe('U');
+    expect(u?.candidate.notes.join('\n')).toMatch(/longer than 4096 characters/);
+  });
+});

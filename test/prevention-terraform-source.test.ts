@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readIacInputs } from '../cli/iac-inputs.js';
-import { checkDocumentsWithNotes } from '../prevent/check.js';
+import { checkDocuments, checkDocumentsWithNotes } from '../prevent/check.js';
 import type { IacFinding } from '../prevent/judge.js';
+import { readTerraformSource } from '../prevent/terraform-source.js';
 import { parseRuleParameters } from '../rule/parameters.js';
 import { policyNames, user } from './support/findings.js';
 
@@ -118,5 +119,57 @@ describe('check-template on a Terraform plan with count and for_each', () => {
     expect(user(findings, 'alice').verdict.compliance).toBe('COMPLIANT');
     expect(user(findings, 'alice').candidate.attachments).toEqual([]);
     expect(policyNames(user(findings, 'bob'))).toEqual(['team-prod-deploy (managed)']);
+  });
+});
+
+describe('Terraform source that is costly or odd to evaluate (found by measuring and fuzzing)', () => {
+  async function checkSource(text: string) {
+    const source = await readTerraformSource('/nowhere', [{ file: 'costly.tf', text }], {}, () => undefined);
+    return checkDocuments(
+      [
+        {
+          kind: 'terraform-plan',
+          file: 'costly.tf',
+          plan: source.plan,
+          source: source.info,
+          notes: source.notes,
+        },
+      ],
+      PARAMS,
+    );
+  }
+  const withPolicy = (name: string) =>
+    `resource "aws_iam_user" "u" {\n  name = ${name}\n}\nresource "aws_iam_user_policy" "p" {\n  user   = aws_iam_user.u.name\n  name   = "p"\n  policy = "{}"\n}\n`;
+
+  it('nested for expressions over a million items stop at the evaluation budget: the name is not known, the policy counts', async () => {
+    const [u] = await checkSource(
+      `locals {\n  xs = [for a in range(1000) : [for b in range(1000) : "\${a}-\${b}"]]\n}\n${withPolicy('join(",", flatten(local.xs))')}`,
+    );
+    expect(u?.user.userName).toBe('aws_iam_user.u');
+    expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(u?.candidate.notes.join('\n')).toMatch(/more than 50000 steps/);
+  });
+
+  it('an index that is not a key (`"x"[null]`, found by fuzzing) is not known, not a TypeError', async () => {
+    const [u] = await checkSource(withPolicy('"x"[null]'));
+    expect(u?.user.userName).toBe('aws_iam_user.u');
+    expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(u?.candidate.notes.join('\n')).toMatch(/index that is not a number or a string/);
+  });
+
+  it('a text doubled through locals stops at the length limit rather than filling memory', async () => {
+    const locals = ['a = "xxxxxxxxxxxxxxxx"'];
+    for (const [from, to] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+      ['f', 'g'],
+    ])
+      locals.push(`${to} = "${`\${local.${from}}`.repeat(8)}"`);
+    const [u] = await checkSource(`locals {\n  ${locals.join('\n  ')}\n}\n${withPolicy('local.g')}`);
+    expect(u?.user.userName).toBe('aws_iam_user.u');
+    expect(u?.candidate.notes.join('\n')).toMatch(/longer than 100000 characters/);
   });
 });

@@ -140,3 +140,85 @@ describe('a Terraform plan whose configuration is malformed (found by fuzzing)',
     }
   });
 });
+
+describe('aws_iam_policy_attachment whose users are known only after apply (found by fuzzing)', () => {
+  it('an entry that refers to no user of the plan still counts, as a user not known, rather than vanishing', () => {
+    const plan = {
+      format_version: '1.2',
+      resource_changes: [
+        {
+          address: 'aws_iam_policy_attachment.ops',
+          mode: 'managed',
+          type: 'aws_iam_policy_attachment',
+          change: {
+            actions: ['create'],
+            after: { name: 'ops', policy_arn: 'arn:aws:iam::aws:policy/AdministratorAccess', users: [null] },
+            after_unknown: { id: true, users: [true] },
+          },
+        },
+      ],
+      configuration: {
+        root_module: {
+          resources: [
+            {
+              address: 'aws_iam_policy_attachment.ops',
+              expressions: { users: { references: ['random_pet.ops.id', 'random_pet.ops'] } },
+            },
+          ],
+        },
+      },
+    };
+    const [u, ...rest] = check(JSON.stringify(plan));
+    expect(rest).toEqual([]);
+    expect(u?.user.userName).toBe('(user of aws_iam_policy_attachment.ops, not known)');
+    expect(u?.verdict.compliance).toBe('NON_COMPLIANT');
+    expect(policyNames(u as IacFinding)).toEqual(['AdministratorAccess (managed)']);
+    expect(u?.candidate.notes.join('\n')).toMatch(/known only after apply/);
+  });
+});
+
+describe('aws_iam_policy_attachment users that refer to one instance of a count resource (found by fuzzing)', () => {
+  it('only that instance gets the policy, not every instance of the resource', () => {
+    const user = (i: number) => ({
+      address: `aws_iam_user.m[${i}]`,
+      mode: 'managed',
+      type: 'aws_iam_user',
+      change: { actions: ['create'], after: { path: '/' }, after_unknown: { name: true } },
+    });
+    const plan = {
+      format_version: '1.2',
+      resource_changes: [
+        user(0),
+        user(1),
+        {
+          address: 'aws_iam_policy_attachment.ops',
+          mode: 'managed',
+          type: 'aws_iam_policy_attachment',
+          change: {
+            actions: ['create'],
+            after: { name: 'ops', policy_arn: 'arn:aws:iam::aws:policy/AdministratorAccess', users: [null] },
+            after_unknown: { id: true, users: [true] },
+          },
+        },
+      ],
+      configuration: {
+        root_module: {
+          resources: [
+            {
+              address: 'aws_iam_policy_attachment.ops',
+              // What Terraform records for `users = [aws_iam_user.m[0].name]`.
+              expressions: {
+                users: { references: ['aws_iam_user.m[0].name', 'aws_iam_user.m[0]', 'aws_iam_user.m'] },
+              },
+            },
+          ],
+        },
+      },
+    };
+    const findings = check(JSON.stringify(plan));
+    expect(findings.map((f) => [f.candidate.address, f.verdict.compliance])).toEqual([
+      ['aws_iam_user.m[0]', 'NON_COMPLIANT'],
+      ['aws_iam_user.m[1]', 'COMPLIANT'],
+    ]);
+  });
+});
