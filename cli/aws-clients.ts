@@ -1,5 +1,5 @@
-import { IAMClient } from '@aws-sdk/client-iam';
-import { type MiddlewareHost, SDK_CLIENT_SETTINGS, withReadableErrors } from '../rule/aws/client-settings.js';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { type MiddlewareHost, projectIamClient } from '../rule/aws/client-settings.js';
 
 /** Where the clients send their calls: the global flags; anything left unset comes from the SDK's chain. */
 export interface ClientOptions {
@@ -42,7 +42,7 @@ export function awsClientsFrom(options: ClientOptions): AwsClients {
   let iam: IAMClient | undefined;
   return {
     iam: () => {
-      iam ??= tagFailedCalls(withReadableErrors(new IAMClient({ ...SDK_CLIENT_SETTINGS, ...config })));
+      iam ??= tagFailedCalls(projectIamClient(config));
       return iam;
     },
     destroy: () => iam?.destroy(),

@@ -1,6 +1,5 @@
-import { IAMClient } from '@aws-sdk/client-iam';
 import * as z from 'zod';
-import { SDK_CLIENT_SETTINGS, withReadableErrors } from '../rule/aws/client-settings.js';
+import { projectIamClient } from '../rule/aws/client-settings.js';
 import { jsonLineLogger } from '../rule/log.js';
 import { parseRuleParameters, type RuleParameters } from '../rule/parameters.js';
 import { parseOrThrow } from '../rule/schemas/config-rule-event.js';
@@ -10,7 +9,7 @@ import { IAM_RESOURCE_ID, type MigrationResult, migrateUserPolicies } from './mi
 // Created once per container. Endpoint and Region come from the SDK's standard configuration (AWS_REGION,
 // AWS_ENDPOINT_URL_IAM, ...), so the same code runs against AWS and the local emulator; timeouts and retry
 // are the project's (rule/aws/client-settings.ts).
-const iam = withReadableErrors(new IAMClient(SDK_CLIENT_SETTINGS));
+const iam = projectIamClient();
 const log = jsonLineLogger();
 
 /**

@@ -1,8 +1,12 @@
 import { ConfigServiceClient } from '@aws-sdk/client-config-service';
-import { IAMClient } from '@aws-sdk/client-iam';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { accountClientsResolver, MEMBER_ROLE_SESSION_NAME } from './aws/account-clients.js';
-import { SDK_CLIENT_SETTINGS, sharedCredentials, withReadableErrors } from './aws/client-settings.js';
+import {
+  projectIamClient,
+  SDK_CLIENT_SETTINGS,
+  sharedCredentials,
+  withReadableErrors,
+} from './aws/client-settings.js';
 import { jsonLineLogger } from './log.js';
 import { deadlineSignal } from './out-of-time.js';
 import { type RuleClients, type RuleRunResult, runConfigRule } from './run-rule.js';
@@ -13,10 +17,10 @@ import { type RuleClients, type RuleRunResult, runConfigRule } from './run-rule.
  * SDK's own provider renews the credentials before they expire.
  */
 export function ruleClients(credentials?: ReturnType<typeof fromTemporaryCredentials>): RuleClients {
-  const options = { ...SDK_CLIENT_SETTINGS, ...(credentials !== undefined ? { credentials } : {}) };
+  const own = credentials !== undefined ? { credentials } : {};
   return {
-    config: withReadableErrors(new ConfigServiceClient(options)),
-    iam: withReadableErrors(new IAMClient(options)),
+    config: withReadableErrors(new ConfigServiceClient({ ...SDK_CLIENT_SETTINGS, ...own })),
+    iam: projectIamClient(own),
   };
 }
 

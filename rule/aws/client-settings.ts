@@ -1,3 +1,5 @@
+import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
+
 /**
  * Settings every AWS SDK client of the project is created with (the rule, the remediation, the CLI).
  *
@@ -119,4 +121,12 @@ export function withReadableErrors<C>(client: C): C {
     { step: 'initialize', name: 'readableDeserializationErrors' },
   );
   return client;
+}
+
+/**
+ * An IAM client as the project makes one (the rule, the migration, the CLI, the tests' migration workers):
+ * SDK_CLIENT_SETTINGS, then `config` (endpoint, Region, credentials), with readable errors.
+ */
+export function projectIamClient(config: IAMClientConfig = {}): IAMClient {
+  return withReadableErrors(new IAMClient({ ...SDK_CLIENT_SETTINGS, ...config }));
 }

@@ -4,10 +4,9 @@
  * per run: {userName, status} or {userName, error, name}. Exits 0 when every run ended (whatever its outcome).
  */
 import { readFileSync } from 'node:fs';
-import { IAMClient } from '@aws-sdk/client-iam';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator.js';
 import { migrateUserPolicies } from '../../remediation/migrate.js';
-import { SDK_CLIENT_SETTINGS, withReadableErrors } from '../../rule/aws/client-settings.js';
+import { projectIamClient } from '../../rule/aws/client-settings.js';
 import { parseRuleParameters } from '../../rule/parameters.js';
 
 const [endpoint, file] = process.argv.slice(2);
@@ -19,14 +18,7 @@ const job = JSON.parse(readFileSync(file, 'utf8')) as {
 };
 // The client the migration Lambda makes (remediation/handler.ts): the project's timeouts and adaptive retry,
 // so an emulator answering 5xx under load is retried as AWS's 5xx would be, and an unreadable answer is one line.
-const iam = withReadableErrors(
-  new IAMClient({
-    ...SDK_CLIENT_SETTINGS,
-    endpoint,
-    region: EMULATOR_REGION,
-    credentials: EMULATOR_CREDENTIALS,
-  }),
-);
+const iam = projectIamClient({ endpoint, region: EMULATOR_REGION, credentials: EMULATOR_CREDENTIALS });
 const ruleParameters = parseRuleParameters(job.ruleParameters);
 let next = 0;
 async function lane(): Promise<void> {
