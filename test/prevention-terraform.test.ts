@@ -141,22 +141,23 @@ describe('a Terraform plan whose configuration is malformed (found by fuzzing)',
   });
 });
 
+/** An aws_iam_policy_attachment of AdministratorAccess whose one user is known only after apply. */
+const opsAttachmentOfUnknownUsers = {
+  address: 'aws_iam_policy_attachment.ops',
+  mode: 'managed',
+  type: 'aws_iam_policy_attachment',
+  change: {
+    actions: ['create'],
+    after: { name: 'ops', policy_arn: 'arn:aws:iam::aws:policy/AdministratorAccess', users: [null] },
+    after_unknown: { id: true, users: [true] },
+  },
+};
+
 describe('aws_iam_policy_attachment whose users are known only after apply (found by fuzzing)', () => {
   it('an entry that refers to no user of the plan still counts, as a user not known, rather than vanishing', () => {
     const plan = {
       format_version: '1.2',
-      resource_changes: [
-        {
-          address: 'aws_iam_policy_attachment.ops',
-          mode: 'managed',
-          type: 'aws_iam_policy_attachment',
-          change: {
-            actions: ['create'],
-            after: { name: 'ops', policy_arn: 'arn:aws:iam::aws:policy/AdministratorAccess', users: [null] },
-            after_unknown: { id: true, users: [true] },
-          },
-        },
-      ],
+      resource_changes: [opsAttachmentOfUnknownUsers],
       configuration: {
         root_module: {
           resources: [
@@ -187,20 +188,7 @@ describe('aws_iam_policy_attachment users that refer to one instance of a count 
     });
     const plan = {
       format_version: '1.2',
-      resource_changes: [
-        user(0),
-        user(1),
-        {
-          address: 'aws_iam_policy_attachment.ops',
-          mode: 'managed',
-          type: 'aws_iam_policy_attachment',
-          change: {
-            actions: ['create'],
-            after: { name: 'ops', policy_arn: 'arn:aws:iam::aws:policy/AdministratorAccess', users: [null] },
-            after_unknown: { id: true, users: [true] },
-          },
-        },
-      ],
+      resource_changes: [user(0), user(1), opsAttachmentOfUnknownUsers],
       configuration: {
         root_module: {
           resources: [

@@ -9,6 +9,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { readLiveState } from '../remediation/read-state.js';
 import { readAccountUsers } from '../rule/aws/iam.js';
+import { DEFAULT_SUMMARY_MAP } from './support/remediation-state.js';
 
 /**
  * Memory of the account reads: the sweep (readAccountUsers) and the migration's read (readLiveState) must
@@ -52,17 +53,7 @@ function pagedAccount(untracked: ReadonlySet<string> = new Set()): Probe {
   let requests = 0;
   const send = async (command: { input: { Marker?: string } }) => {
     if (command instanceof GetAccountSummaryCommand) {
-      return {
-        SummaryMap: {
-          AttachedPoliciesPerGroupQuota: 10,
-          GroupsPerUserQuota: 10,
-          PolicySizeQuota: 6144,
-          GroupsQuota: 300,
-          Groups: 0,
-          PoliciesQuota: 1500,
-          Policies: 0,
-        },
-      };
+      return { SummaryMap: DEFAULT_SUMMARY_MAP };
     }
     requests++;
     const index = command.input.Marker === undefined ? 0 : Number(command.input.Marker);

@@ -8,20 +8,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RULE_PARAMETERS_ENV } from '../remediation/function-environment.js';
 import { handler } from '../remediation/handler.js';
+import { DEFAULT_SUMMARY_MAP } from './support/remediation-state.js';
 
 const iam = mockClient(IAMClient);
 const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
 afterAll(() => stdout.mockRestore());
 
-const SUMMARY = {
-  AttachedPoliciesPerGroupQuota: 10,
-  GroupsPerUserQuota: 10,
-  PolicySizeQuota: 6144,
-  GroupsQuota: 300,
-  Groups: 0,
-  PoliciesQuota: 1500,
-  Policies: 0,
-};
+const SUMMARY = DEFAULT_SUMMARY_MAP;
 const ALICE = {
   UserName: 'alice',
   UserId: 'AIDAALICE0000000000001',

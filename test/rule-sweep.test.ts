@@ -77,6 +77,20 @@ async function createUsers(
   return ids;
 }
 
+/** Starts a describe block from an emptied account of `count` users, reported under the rule name `rule`. */
+function withFreshAccount(
+  rule: string,
+  prefix: string,
+  count: number,
+  setup?: (name: string, i: number) => Promise<unknown>,
+) {
+  beforeAll(async () => {
+    ruleName = rule;
+    await emulator.reset();
+    await createUsers(prefix, count, setup);
+  });
+}
+
 describe('the scheduled sweep against the emulated account', () => {
   let ids: Record<string, string>;
 
@@ -172,11 +186,7 @@ describe('the scheduled sweep against the emulated account', () => {
 });
 
 describe('PutEvaluations failures', () => {
-  beforeAll(async () => {
-    ruleName = 'retry-rule';
-    await emulator.reset();
-    await createUsers('retry', 3);
-  });
+  withFreshAccount('retry-rule', 'retry', 3);
 
   it('evaluations Config reports as failed are sent again', async () => {
     const users = await readAccountUsers(clients.iam);
@@ -221,11 +231,7 @@ describe('PutEvaluations failures', () => {
 });
 
 describe('a lost PutEvaluations answer', () => {
-  beforeAll(async () => {
-    ruleName = 'lost-answer-rule';
-    await emulator.reset();
-    await createUsers('lost', 250);
-  });
+  withFreshAccount('lost-answer-rule', 'lost', 250);
 
   it('costs one batch recorded twice (at least once, never more), and the next sweep sends nothing again', async () => {
     const before = standIn.reported.length;
@@ -241,13 +247,8 @@ describe('a lost PutEvaluations answer', () => {
 });
 
 describe('a sweep that runs out of time', () => {
-  beforeAll(async () => {
-    ruleName = 'deadline-rule';
-    await emulator.reset();
-    await createUsers('late', 250, async (name, i) => {
-      if (i % 3 === 0)
-        await admin().send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: S3_READ }));
-    });
+  withFreshAccount('deadline-rule', 'late', 250, async (name, i) => {
+    if (i % 3 === 0) await admin().send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: S3_READ }));
   });
 
   /** A Config client whose deadline passes as soon as `batches` PutEvaluations calls have been answered. */

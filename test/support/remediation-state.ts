@@ -19,6 +19,17 @@ export const policyDoc = (action: string, spaced = false) =>
     spaced ? 2 : undefined,
   );
 
+/** GetAccountSummary's SummaryMap for an empty account at IAM's default quotas (for mocked IAM clients). */
+export const DEFAULT_SUMMARY_MAP = {
+  AttachedPoliciesPerGroupQuota: 10,
+  GroupsPerUserQuota: 10,
+  PolicySizeQuota: 6144,
+  GroupsQuota: 300,
+  Groups: 0,
+  PoliciesQuota: 1500,
+  Policies: 0,
+};
+
 export const QUOTAS: IamQuotas = {
   attachedPoliciesPerGroup: 10,
   groupsPerUser: 10,
